@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// The package of the course "Build a Large Language Model in Swift".
+// No dependencies: the Swift toolchain (Foundation, Dispatch, XCTest) is all it needs.
+import PackageDescription
+
+// MARK: - Build settings
+
+/// The numeric code is compiled optimised even in a debug build, so `swift run ChapterNN`
+/// is quick without `-c release`. `-target-cpu native` lets `SIMD.addProduct` become real FMA
+/// instructions (without it they are scalar library calls, about 100× slower).
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"]),
+    .unsafeFlags(["-target-cpu", "native"], .when(platforms: [.linux])),
+]
+
+// MARK: - Shared modules
+
+let sharedTargets: [Target] = [
+    // Tensors, autograd, kernels, safetensors, the PyTorch-compatible generator, modules, optimisers.
+    .target(name: "TensorKit", path: "Shared/TensorKit", swiftSettings: fastMath),
+    // Word, character, BPE, GPT-2, WordPiece and SentencePiece tokenizers.
+    .target(name: "Tokenizers", path: "Shared/Tokenizers", swiftSettings: fastMath),
+]
+
+// MARK: - Chapters
+
+/// Each chapter is an executable in `Chapters/<name>/` that narrates one step of the course.
+let chapters: [(name: String, dependencies: [Target.Dependency])] = [
+]
+
+let chapterTargets: [Target] = chapters.map { chapter in
+    .executableTarget(
+        name: chapter.name, dependencies: chapter.dependencies,
+        path: "Chapters/\(chapter.name)", exclude: ["README.md"])
+}
+
+// MARK: - Tests and benchmarks
+
+let testTargets: [Target] = [
+    .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], path: "Tests/TensorKitTests"),
+    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], path: "Tests/TokenizersTests"),
+    .executableTarget(
+        name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers"], path: "Tests/Benchmarks",
+        swiftSettings: fastMath),
+]
+
+let package = Package(
+    name: "LLMCourse",
+    products: chapters.map { .executable(name: $0.name, targets: [$0.name]) },
+    targets: sharedTargets + chapterTargets + testTargets,
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,328 @@
+// The neural-network ops: activations, softmax, cross-entropy, embedding lookup and the
+// two normalisations. Each is one fused kernel forward and one backward, not a chain of
+// small ops, so training does not drown in temporaries.
+
+import Foundation
+
+// MARK: - Activations
+
+extension Tensor {
+    /// max(0, x). The gradient at 0 is 0, as in PyTorch.
+    public func relu() -> Tensor {
+        unary("relu", { Swift.max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 })
+    }
+
+    /// x · sigmoid(x), also called swish; Llama's feed-forward uses it inside SwiGLU.
+    public func silu() -> Tensor {
+        unary("silu", { $0 / (1 + Foundation.exp(-$0)) }, derivative: { x, _ in
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 + x * (1 - s))
+        })
+    }
+
+    /// GELU, x · Φ(x). `approximate: true` is the tanh form GPT-2 was trained with
+    /// (`gelu_new` in Hugging Face, `approximate="tanh"` in PyTorch); false is the exact erf form.
+    public func gelu(approximate: Bool = false) -> Tensor {
+        if approximate {
+            let c = Float((2 / Double.pi).squareRoot())
+            return unary("gelu", { x in
+                0.5 * x * (1 + Foundation.tanh(c * (x + 0.044715 * x * x * x)))
+            }, derivative: { x, _ in
+                let u = c * (x + 0.044715 * x * x * x)
+                let t = Foundation.tanh(u)
+                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            })
+        }
+        let invSqrt2 = Float(1 / 2.0.squareRoot())
+        let invSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
+        return unary("gelu", { x in 0.5 * x * (1 + Foundation.erf(x * invSqrt2)) },
+                     derivative: { x, _ in
+                         0.5 * (1 + Foundation.erf(x * invSqrt2)) + x * invSqrt2Pi * Foundation.exp(-0.5 * x * x)
+                     })
+    }
+}
+
+// MARK: - Softmax
+
+extension Tensor {
+    /// exp(x) / Σ exp(x) along `axis`, stable: the maximum is subtracted first, so large
+    /// scores do not overflow and −∞ (masked) scores get exactly 0.
+    public func softmax(axis: Int = -1) -> Tensor {
+        let ax = normalizeAxis(axis, op: "softmax")
+        let layout = AxisLayout(shape, axis: ax)
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                forEachLine(layout) { base, step in
+                    var m = -Float.infinity
+                    for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
+                    var s: Float = 0
+                    for i in 0..<layout.n {
+                        let e = Foundation.exp(x[base + i * step] - m)
+                        y[base + i * step] = e
+                        s += e
+                    }
+                    let inv = 1 / s
+                    for i in 0..<layout.n { y[base + i * step] *= inv }
+                }
+            }
+        }
+        let input = self
+        let probabilities = out
+        return Tensor(shape: shape, data: out).record("softmax", [self]) { g in
+            // dx = y ⊙ (g − Σ g ⊙ y)
+            var back = [Float](repeating: 0, count: input.count)
+            g.data.withUnsafeBufferPointer { gp in
+                probabilities.withUnsafeBufferPointer { y in
+                    input.forEachLine(layout) { base, step in
+                        var dot: Float = 0
+                        for i in 0..<layout.n { dot += gp[base + i * step] * y[base + i * step] }
+                        for i in 0..<layout.n {
+                            let off = base + i * step
+                            back[off] = y[off] * (gp[off] - dot)
+                        }
+                    }
+                }
+            }
+            input.accumulateGrad(back)
+        }
+    }
+
+    /// log(softmax(x)) along `axis`, computed as x − logsumexp(x) (never log of a tiny number).
+    public func logSoftmax(axis: Int = -1) -> Tensor {
+        let ax = normalizeAxis(axis, op: "logSoftmax")
+        let layout = AxisLayout(shape, axis: ax)
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                forEachLine(layout) { base, step in
+                    var m = -Float.infinity
+                    for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
+                    var s: Float = 0
+                    for i in 0..<layout.n { s += Foundation.exp(x[base + i * step] - m) }
+                    let lse = m + Foundation.log(s)
+                    for i in 0..<layout.n { y[base + i * step] = x[base + i * step] - lse }
+                }
+            }
+        }
+        let input = self
+        let logProbabilities = out
+        return Tensor(shape: shape, data: out).record("logSoftmax", [self]) { g in
+            // dx = g − softmax(x) · Σ g
+            var back = [Float](repeating: 0, count: input.count)
+            g.data.withUnsafeBufferPointer { gp in
+                logProbabilities.withUnsafeBufferPointer { y in
+                    input.forEachLine(layout) { base, step in
+                        var total: Float = 0
+                        for i in 0..<layout.n { total += gp[base + i * step] }
+                        for i in 0..<layout.n {
+                            let off = base + i * step
+                            back[off] = gp[off] - Foundation.exp(y[off]) * total
+                        }
+                    }
+                }
+            }
+            input.accumulateGrad(back)
+        }
+    }
+
+    /// Calls `body(base, stride)` for every line along the reduced axis of `layout`.
+    @inline(__always)
+    func forEachLine(_ layout: AxisLayout, _ body: (_ base: Int, _ stride: Int) -> Void) {
+        for o in 0..<layout.outer {
+            for j in 0..<layout.inner { body(o * layout.n * layout.inner + j, layout.inner) }
+        }
+    }
+}
+
+// MARK: - Cross-entropy
+
+extension Tensor {
+    /// The mean cross-entropy between `self`, logits of shape (N, C) — or (…, C), flattened —
+    /// and integer `targets` (N of them), skipping targets equal to `ignoreIndex`
+    /// (`F.cross_entropy(logits, targets, ignore_index=-100)`).
+    ///
+    /// Fused: one pass computes log-softmax and the loss; the gradient is
+    /// (softmax − one-hot) / (number of counted targets).
+    public func crossEntropy(targets: [Int], ignoreIndex: Int = -100) -> Tensor {
+        precondition(rank >= 1, "crossEntropy: logits must have a class axis, got shape \(describeShape(shape))")
+        let classes = shape[rank - 1]
+        let rows = count / Swift.max(classes, 1)
+        precondition(targets.count == rows,
+                     "crossEntropy: logits \(describeShape(shape)) have \(rows) rows but there are \(targets.count) targets")
+        for t in targets where t != ignoreIndex {
+            precondition(t >= 0 && t < classes, "crossEntropy: target \(t) is out of range for \(classes) classes")
+        }
+        var logSumExp = [Float](repeating: 0, count: rows)
+        var total: Double = 0
+        var counted = 0
+        data.withUnsafeBufferPointer { x in
+            for r in 0..<rows {
+                let row = x.baseAddress! + r * classes
+                var m = -Float.infinity
+                for c in 0..<classes { m = Swift.max(m, row[c]) }
+                var s: Float = 0
+                for c in 0..<classes { s += Foundation.exp(row[c] - m) }
+                logSumExp[r] = m + Foundation.log(s)
+                if targets[r] != ignoreIndex {
+                    total += Double(logSumExp[r] - row[targets[r]])
+                    counted += 1
+                }
+            }
+        }
+        let loss = counted > 0 ? Float(total / Double(counted)) : .nan
+        let input = self
+        return Tensor(shape: [], data: [loss]).record("crossEntropy", [self]) { g in
+            guard counted > 0 else { return }
+            let scale = g.data[0] / Float(counted)
+            var back = [Float](repeating: 0, count: input.count)
+            input.data.withUnsafeBufferPointer { x in
+                back.withUnsafeMutableBufferPointer { b in
+                    for r in 0..<rows where targets[r] != ignoreIndex {
+                        let base = r * classes
+                        for c in 0..<classes { b[base + c] = Foundation.exp(x[base + c] - logSumExp[r]) * scale }
+                        b[base + targets[r]] -= scale
+                    }
+                }
+            }
+            input.accumulateGrad(back)
+        }
+    }
+}
+
+// MARK: - Embedding
+
+extension Tensor {
+    /// Looks up rows of the (V, D) table `weight` for token ids of shape `idShape`,
+    /// giving shape `idShape + [D]` (`nn.Embedding`). The gradient adds into the used rows.
+    public static func embedding(_ weight: Tensor, ids: [Int], shape idShape: [Int]) -> Tensor {
+        precondition(weight.rank == 2, "embedding: weight must be (vocabulary, dim), got \(describeShape(weight.shape))")
+        precondition(idShape.product == ids.count, "embedding: \(ids.count) ids do not fill shape \(describeShape(idShape))")
+        let (vocabulary, dim) = (weight.shape[0], weight.shape[1])
+        for id in ids { precondition(id >= 0 && id < vocabulary, "embedding: id \(id) is out of range for a vocabulary of \(vocabulary)") }
+        var out = [Float](repeating: 0, count: ids.count * dim)
+        weight.data.withUnsafeBufferPointer { w in
+            out.withUnsafeMutableBufferPointer { o in
+                for (k, id) in ids.enumerated() {
+                    (o.baseAddress! + k * dim).update(from: w.baseAddress! + id * dim, count: dim)
+                }
+            }
+        }
+        return Tensor(shape: idShape + [dim], data: out).record("embedding", [weight]) { g in
+            var back = [Float](repeating: 0, count: weight.count)
+            g.data.withUnsafeBufferPointer { gp in
+                for (k, id) in ids.enumerated() {
+                    for j in 0..<dim { back[id * dim + j] += gp[k * dim + j] }
+                }
+            }
+            weight.accumulateGrad(back)
+        }
+    }
+}
+
+// MARK: - Normalisation
+
+extension Tensor {
+    /// Layer normalisation over the last axis: (x − mean) / sqrt(var + eps) · weight + bias,
+    /// with the biased variance, as `nn.LayerNorm` computes it.
+    public func layerNorm(weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+        let d = shape[rank - 1]
+        if let weight { precondition(weight.shape == [d], "layerNorm: weight \(describeShape(weight.shape)) does not match last axis \(d) of \(describeShape(shape))") }
+        if let bias { precondition(bias.shape == [d], "layerNorm: bias \(describeShape(bias.shape)) does not match last axis \(d) of \(describeShape(shape))") }
+        let rows = count / Swift.max(d, 1)
+        var normalized = [Float](repeating: 0, count: count)  // x̂, kept for backward
+        var inverseStd = [Float](repeating: 0, count: rows)
+        var out = [Float](repeating: 0, count: count)
+        let w = weight?.data, b = bias?.data
+        data.withUnsafeBufferPointer { x in
+            for r in 0..<rows {
+                let base = r * d
+                var mean: Float = 0
+                for j in 0..<d { mean += x[base + j] }
+                mean /= Float(d)
+                var variance: Float = 0
+                for j in 0..<d { let c = x[base + j] - mean; variance += c * c }
+                variance /= Float(d)
+                let inv = 1 / Foundation.sqrt(variance + eps)
+                inverseStd[r] = inv
+                for j in 0..<d {
+                    let n = (x[base + j] - mean) * inv
+                    normalized[base + j] = n
+                    out[base + j] = n * (w?[j] ?? 1) + (b?[j] ?? 0)
+                }
+            }
+        }
+        let input = self
+        let inputs = [self] + [weight, bias].compactMap { $0 }
+        return Tensor(shape: shape, data: out).record("layerNorm", inputs) { g in
+            var dx = [Float](repeating: 0, count: input.count)
+            var dw = [Float](repeating: 0, count: d)
+            var db = [Float](repeating: 0, count: d)
+            g.data.withUnsafeBufferPointer { gp in
+                for r in 0..<rows {
+                    let base = r * d
+                    // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂))
+                    var sumG: Float = 0, sumGX: Float = 0
+                    for j in 0..<d {
+                        let gh = gp[base + j] * (w?[j] ?? 1)
+                        sumG += gh
+                        sumGX += gh * normalized[base + j]
+                        dw[j] += gp[base + j] * normalized[base + j]
+                        db[j] += gp[base + j]
+                    }
+                    let meanG = sumG / Float(d), meanGX = sumGX / Float(d)
+                    for j in 0..<d {
+                        let gh = gp[base + j] * (w?[j] ?? 1)
+                        dx[base + j] = inverseStd[r] * (gh - meanG - normalized[base + j] * meanGX)
+                    }
+                }
+            }
+            input.accumulateGrad(dx)
+            weight?.accumulateGrad(dw)
+            bias?.accumulateGrad(db)
+        }
+    }
+
+    /// Root-mean-square normalisation over the last axis: x / sqrt(mean(x²) + eps) · weight
+    /// (Llama's `LlamaRMSNorm`). No mean is subtracted and there is no bias.
+    public func rmsNorm(weight: Tensor?, eps: Float = 1e-6) -> Tensor {
+        let d = shape[rank - 1]
+        if let weight { precondition(weight.shape == [d], "rmsNorm: weight \(describeShape(weight.shape)) does not match last axis \(d) of \(describeShape(shape))") }
+        let rows = count / Swift.max(d, 1)
+        var inverseRMS = [Float](repeating: 0, count: rows)
+        var out = [Float](repeating: 0, count: count)
+        let w = weight?.data
+        data.withUnsafeBufferPointer { x in
+            for r in 0..<rows {
+                let base = r * d
+                var ms: Float = 0
+                for j in 0..<d { ms += x[base + j] * x[base + j] }
+                let inv = 1 / Foundation.sqrt(ms / Float(d) + eps)
+                inverseRMS[r] = inv
+                for j in 0..<d { out[base + j] = x[base + j] * inv * (w?[j] ?? 1) }
+            }
+        }
+        let input = self
+        return Tensor(shape: shape, data: out).record("rmsNorm", [self] + [weight].compactMap { $0 }) { g in
+            var dx = [Float](repeating: 0, count: input.count)
+            var dw = [Float](repeating: 0, count: d)
+            input.data.withUnsafeBufferPointer { x in
+                g.data.withUnsafeBufferPointer { gp in
+                    for r in 0..<rows {
+                        let base = r * d, inv = inverseRMS[r]
+                        // y = x · inv · w;  dx = inv · (g·w − x · inv² · mean(g·w·x))
+                        var dot: Float = 0
+                        for j in 0..<d {
+                            dot += gp[base + j] * (w?[j] ?? 1) * x[base + j]
+                            dw[j] += gp[base + j] * x[base + j] * inv
+                        }
+                        let k = inv * inv * dot / Float(d)
+                        for j in 0..<d { dx[base + j] = inv * (gp[base + j] * (w?[j] ?? 1) - x[base + j] * k) }
+                    }
+                }
+            }
+            input.accumulateGrad(dx)
+            weight?.accumulateGrad(dw)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+// Reductions along an axis (or over everything): sum, mean, max/argmax, variance, logsumexp.
+// Each output element is reduced by one loop in a fixed order, so results never depend on
+// threading.
+
+import Foundation
+
+/// A tensor viewed as (outer, n, inner) around the reduced axis: element (o, i, j) sits at
+/// `(o * n + i) * inner + j`.
+struct AxisLayout {
+    let outer: Int, n: Int, inner: Int
+    let keptShape: [Int], droppedShape: [Int]
+
+    init(_ shape: [Int], axis: Int) {
+        outer = shape[..<axis].reduce(1, *)
+        n = shape[axis]
+        inner = shape[(axis + 1)...].reduce(1, *)
+        var kept = shape
+        kept[axis] = 1
+        keptShape = kept
+        var dropped = shape
+        dropped.remove(at: axis)
+        droppedShape = dropped
+    }
+}
+
+extension Tensor {
+    /// Loops over the reduced axis for every output position, handing `body` the base offset
+    /// and the stride between consecutive elements along the axis.
+    @inline(__always)
+    private func reduceAlong(_ layout: AxisLayout, _ body: (_ out: Int, _ base: Int, _ stride: Int) -> Void) {
+        for o in 0..<layout.outer {
+            for j in 0..<layout.inner { body(o * layout.inner + j, o * layout.n * layout.inner + j, layout.inner) }
+        }
+    }
+
+    // MARK: - Sum and mean
+
+    /// The sum of all elements, as a 0-d tensor.
+    public func sum() -> Tensor {
+        var s: Float = 0
+        data.withUnsafeBufferPointer { for v in $0 { s += v } }
+        let input = self
+        return Tensor(shape: [], data: [s]).record("sum", [self]) { g in
+            input.accumulateGrad([Float](repeating: g.data[0], count: input.count))
+        }
+    }
+
+    /// The sum along `axis`; `keepDim` keeps it with size 1 (`x.sum(dim=axis, keepdim=True)`).
+    public func sum(axis: Int, keepDim: Bool = false) -> Tensor {
+        let ax = normalizeAxis(axis, op: "sum")
+        let layout = AxisLayout(shape, axis: ax)
+        var out = [Float](repeating: 0, count: layout.outer * layout.inner)
+        data.withUnsafeBufferPointer { x in
+            reduceAlong(layout) { o, base, step in
+                var s: Float = 0
+                for i in 0..<layout.n { s += x[base + i * step] }
+                out[o] = s
+            }
+        }
+        let input = self
+        return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out).record("sum", [self]) { g in
+            input.accumulateGrad(g.reshape(layout.keptShape).expand(to: input.shape))
+        }
+    }
+
+    /// The mean of all elements.
+    public func mean() -> Tensor { (sum() / Float(Swift.max(count, 1))).renamed("mean") }
+
+    /// The mean along `axis`.
+    public func mean(axis: Int, keepDim: Bool = false) -> Tensor {
+        let n = shape[normalizeAxis(axis, op: "mean")]
+        return (sum(axis: axis, keepDim: keepDim) / Float(n)).renamed("mean")
+    }
+
+    // MARK: - Max and argmax
+
+    /// The largest element along `axis`. The gradient goes to the first maximal element.
+    public func max(axis: Int, keepDim: Bool = false) -> Tensor {
+        let ax = normalizeAxis(axis, op: "max")
+        let layout = AxisLayout(shape, axis: ax)
+        let winners = argmaxOffsets(layout)
+        let out = winners.map { data[$0] }
+        let input = self
+        return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out).record("max", [self]) { g in
+            var back = [Float](repeating: 0, count: input.count)
+            for (k, off) in winners.enumerated() { back[off] += g.data[k] }
+            input.accumulateGrad(back)
+        }
+    }
+
+    /// The largest element of the whole tensor.
+    public func max() -> Tensor { reshape([count]).max(axis: 0) }
+
+    /// The index of the largest element along `axis` (the first one on ties, like PyTorch).
+    public func argmax(axis: Int) -> [Int] {
+        let ax = normalizeAxis(axis, op: "argmax")
+        let layout = AxisLayout(shape, axis: ax)
+        return argmaxOffsets(layout).map { ($0 / layout.inner) % layout.n }
+    }
+
+    /// The flat index of the largest element.
+    public func argmax() -> Int { reshape([count]).argmax(axis: 0)[0] }
+
+    /// Offsets in `data` of the maximal element of each reduced line (NaN counts as largest).
+    private func argmaxOffsets(_ layout: AxisLayout) -> [Int] {
+        precondition(layout.n > 0, "max: cannot reduce an axis of size 0 (shape \(describeShape(shape)))")
+        var winners = [Int](repeating: 0, count: layout.outer * layout.inner)
+        data.withUnsafeBufferPointer { x in
+            reduceAlong(layout) { o, base, step in
+                var best = base
+                for i in 1..<layout.n {
+                    let off = base + i * step
+                    if x[best].isNaN { break }
+                    if x[off] > x[best] || x[off].isNaN { best = off }
+                }
+                winners[o] = best
+            }
+        }
+        return winners
+    }
+
+    // MARK: - Variance and logsumexp
+
+    /// The variance along `axis`: biased (divide by n, as LayerNorm uses) or unbiased
+    /// (divide by n − 1, `torch.var`'s default).
+    public func variance(axis: Int, unbiased: Bool = true, keepDim: Bool = false) -> Tensor {
+        let ax = normalizeAxis(axis, op: "variance")
+        let n = shape[ax]
+        let centered = self - mean(axis: ax, keepDim: true)
+        let divisor = Float(Swift.max(unbiased ? n - 1 : n, 0))
+        return ((centered * centered).sum(axis: ax, keepDim: keepDim) / divisor).renamed("var")
+    }
+
+    /// log(Σ exp(x)) along `axis`, computed stably by subtracting the maximum first.
+    public func logsumexp(axis: Int, keepDim: Bool = false) -> Tensor {
+        let ax = normalizeAxis(axis, op: "logsumexp")
+        let layout = AxisLayout(shape, axis: ax)
+        var out = [Float](repeating: 0, count: layout.outer * layout.inner)
+        data.withUnsafeBufferPointer { x in
+            reduceAlong(layout) { o, base, step in
+                var m = -Float.infinity
+                for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
+                if m == -.infinity { out[o] = -.infinity; return }
+                var s: Float = 0
+                for i in 0..<layout.n { s += Foundation.exp(x[base + i * step] - m) }
+                out[o] = m + Foundation.log(s)
+            }
+        }
+        let input = self
+        let result = Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out)
+        return result.record("logsumexp", [self]) { g in
+            // d/dx logsumexp = softmax(x)
+            var back = [Float](repeating: 0, count: input.count)
+            input.data.withUnsafeBufferPointer { x in
+                input.reduceAlong(layout) { o, base, step in
+                    for i in 0..<layout.n {
+                        let off = base + i * step
+                        back[off] = g.data[o] * Foundation.exp(x[off] - out[o])
+                    }
+                }
+            }
+            input.accumulateGrad(back)
+        }
+    }
+}
