@@ -20,12 +20,17 @@ let sharedTargets: [Target] = [
     .target(name: "TensorKit", path: "Shared/TensorKit", swiftSettings: fastMath),
     // Word, character, BPE, GPT-2, WordPiece and SentencePiece tokenizers.
     .target(name: "Tokenizers", path: "Shared/Tokenizers", swiftSettings: fastMath),
+    // How chapters talk: narration, tables, terminal charts, SVG figures, flags, data files.
+    .target(name: "CourseKit", dependencies: ["TensorKit"], path: "Shared/CourseKit"),
+    // The course's model code: attention, blocks, models, checkpoints, sampling, training.
+    .target(name: "LLMKit", dependencies: ["TensorKit", "Tokenizers"], path: "Shared/LLMKit", swiftSettings: fastMath),
 ]
 
 // MARK: - Chapters
 
 /// Each chapter is an executable in `Chapters/<name>/` that narrates one step of the course.
 let chapters: [(name: String, dependencies: [Target.Dependency])] = [
+    // ("Chapter03_SimplifiedSelfAttention", ["TensorKit", "LLMKit", "CourseKit"]),
 ]
 
 let chapterTargets: [Target] = chapters.map { chapter in
@@ -40,7 +45,7 @@ let testTargets: [Target] = [
     .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], path: "Tests/TensorKitTests"),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], path: "Tests/TokenizersTests"),
     .executableTarget(
-        name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers"], path: "Tests/Benchmarks",
+        name: "Benchmarks", dependencies: ["TensorKit"], path: "Tests/Benchmarks",
         swiftSettings: fastMath),
 ]
 

@@ -48,19 +48,6 @@ open class Module {
         register(name, list)
     }
 
-    /// Replaces the tensor of the parameter at `path` (a dotted name); used to tie weights.
-    public func replaceParameter(_ path: String, with tensor: Tensor) {
-        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
-        if parts.count == 2, let child = children.first(where: { $0.name == parts[0] }) {
-            child.module.replaceParameter(parts[1], with: tensor)
-        } else if let i = ownParameters.firstIndex(where: { $0.name == path }) {
-            tensor.requiresGrad = true
-            ownParameters[i].tensor = tensor
-        } else {
-            preconditionFailure("replaceParameter: no parameter named \(path)")
-        }
-    }
-
     /// Every parameter with its full dotted name, in registration order. A tensor shared by
     /// two modules (tied weights) is listed once, under the first name, as PyTorch does.
     public func namedParameters() -> [(name: String, tensor: Tensor)] {

@@ -1,0 +1,82 @@
+// Pictures in the terminal: shaded heatmaps, horizontal bar charts and sparklines, drawn
+// with Unicode block characters only (no colour codes), so they survive copy and paste and
+// compare exactly in the expected-output tests.
+
+import Foundation
+import TensorKit
+
+/// Shades from light to dark for values from low to high.
+let shades: [Character] = [" ", "░", "▒", "▓", "█"]
+
+/// Draws a 2-D tensor as a grid of shaded cells, each with its value, rows and columns
+/// labelled. Values are shaded from the smallest (blank) to the largest (█) in the matrix,
+/// or from `range` if given (attention weights use 0…1).
+///
+///               Your   journey starts
+///     Your     ▓0.20  ▒0.20  ░0.19 …
+public func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String],
+                    range: ClosedRange<Float>? = nil, decimals: Int = 2) -> String {
+    precondition(matrix.rank == 2, "heatmap: needs a 2-D tensor, got \(describeShape(matrix.shape))")
+    let (rows, cols) = (matrix.shape[0], matrix.shape[1])
+    precondition(rowLabels.count == rows && columnLabels.count == cols,
+                 "heatmap: \(rowLabels.count)×\(columnLabels.count) labels for a \(rows)×\(cols) matrix")
+    let finite = matrix.data.filter { $0.isFinite }
+    let lo = range?.lowerBound ?? (finite.min() ?? 0)
+    let hi = range?.upperBound ?? (finite.max() ?? 1)
+    let cellWidth = max(decimals + 4, columnLabels.map(\.count).max() ?? 0) + 1
+    let labelWidth = (rowLabels.map(\.count).max() ?? 0) + 1
+    var out = pad("", labelWidth) + columnLabels.map { pad($0, cellWidth, right: true) }.joined() + "\n"
+    for r in 0..<rows {
+        var line = pad(rowLabels[r], labelWidth)
+        for c in 0..<cols {
+            let v = matrix.data[r * cols + c]
+            let text: String
+            if v.isFinite {
+                let t = hi > lo ? (v - lo) / (hi - lo) : 1
+                let shade = shades[min(shades.count - 1, max(0, Int((t * Float(shades.count - 1)).rounded())))]
+                text = String(shade) + String(format: "%.\(decimals)f", Double(v))
+            } else {
+                text = v > 0 ? "+inf" : (v < 0 ? "-inf" : "nan")
+            }
+            line += pad(text, cellWidth, right: true)
+        }
+        out += line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+    }
+    return out
+}
+
+/// Draws labelled horizontal bars, scaled so the largest value fills `width` characters.
+///
+///     forward  ████████████████████ 0.5721
+///     toward   ████████████▌        0.3429
+public func barChart(labels: [String], values: [Float], width: Int = 40, decimals: Int = 4) -> String {
+    precondition(labels.count == values.count, "barChart: \(labels.count) labels for \(values.count) values")
+    let top = values.map { Swift.abs($0) }.max() ?? 1
+    let labelWidth = labels.map(\.count).max() ?? 0
+    let eighths: [Character] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"]
+    var out = ""
+    for (label, v) in zip(labels, values) {
+        let length = top > 0 ? Double(Swift.abs(v)) / Double(top) * Double(width) : 0
+        let full = Int(length)
+        let rest = Int(((length - Double(full)) * 8).rounded(.down))
+        var bar = String(repeating: "█", count: full)
+        if rest > 0 && full < width { bar.append(eighths[rest - 1]) }
+        out += pad(label, labelWidth) + "  " + pad(bar, width) + " " + String(format: "%.\(decimals)f", Double(v)) + "\n"
+    }
+    return out
+}
+
+/// A one-line picture of a series: `▇▆▅▄▃▃▂▂▁▁`. Long series are averaged into `width` buckets.
+public func sparkline(_ values: [Float], width: Int = 60) -> String {
+    guard !values.isEmpty else { return "" }
+    let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+    let buckets = min(width, values.count)
+    let series: [Float] = (0..<buckets).map { b in
+        let lo = b * values.count / buckets, hi = max(lo + 1, (b + 1) * values.count / buckets)
+        return values[lo..<hi].reduce(0, +) / Float(hi - lo)
+    }
+    let lo = series.min()!, hi = series.max()!
+    return String(series.map { v in
+        hi > lo ? bars[min(bars.count - 1, Int((v - lo) / (hi - lo) * Float(bars.count - 1) + 0.5))] : bars[3]
+    })
+}

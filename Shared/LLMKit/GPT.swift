@@ -1,0 +1,234 @@
+// The GPT model of the book (and of GPT-2): token and position embeddings, a stack of
+// pre-norm transformer blocks, a final LayerNorm and a linear head to vocabulary logits.
+// Parameters carry GPT-2's checkpoint names (`h.0.attn.c_attn.weight`), so Hugging Face
+// GPT-2 checkpoints load into it and its own checkpoints read like GPT-2's.
+
+import Foundation
+import TensorKit
+
+/// The size of a GPT, as the book's `GPT_CONFIG_124M` dictionary.
+public struct GPTConfig: Codable, Equatable {
+    public var vocabSize: Int        // vocab_size
+    public var contextLength: Int    // context_length (n_positions)
+    public var embeddingDim: Int     // emb_dim (n_embd)
+    public var numHeads: Int         // n_heads (n_head)
+    public var numLayers: Int        // n_layers (n_layer)
+    public var dropRate: Float       // drop_rate
+    public var qkvBias: Bool         // qkv_bias
+    /// Whether the output head shares the token embedding's weights (GPT-2 does).
+    public var tiedHead: Bool
+    /// GPT-2 uses GELU's tanh approximation; the book's GELU class is the same formula.
+    public var geluApproximate: Bool
+    public var layerNormEps: Float
+
+    public init(vocabSize: Int, contextLength: Int, embeddingDim: Int, numHeads: Int, numLayers: Int,
+                dropRate: Float = 0, qkvBias: Bool = false, tiedHead: Bool = false,
+                geluApproximate: Bool = true, layerNormEps: Float = 1e-5) {
+        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.embeddingDim = embeddingDim
+        self.numHeads = numHeads
+        self.numLayers = numLayers
+        self.dropRate = dropRate
+        self.qkvBias = qkvBias
+        self.tiedHead = tiedHead
+        self.geluApproximate = geluApproximate
+        self.layerNormEps = layerNormEps
+    }
+
+    /// The book's GPT-2 small ("124M") configuration: no QKV bias, untied head, dropout 0.1.
+    public static let gpt2Small124M = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 768,
+                                                numHeads: 12, numLayers: 12, dropRate: 0.1, qkvBias: false)
+    /// The other GPT-2 sizes, with the same body shape rules.
+    public static let gpt2Medium = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 1024, numHeads: 16, numLayers: 24, dropRate: 0.1)
+    public static let gpt2Large = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 1280, numHeads: 20, numLayers: 36, dropRate: 0.1)
+    public static let gpt2XL = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 1600, numHeads: 25, numLayers: 48, dropRate: 0.1)
+
+    public var headDim: Int { embeddingDim / numHeads }
+}
+
+// MARK: - Blocks
+
+/// Expand to 4× the width, GELU, project back (`mlp` in GPT-2, `FeedForward` in the book).
+public final class FeedForward: Module {
+    public let cFc: Linear, cProj: Linear
+    public let approximate: Bool
+
+    public init(_ config: GPTConfig, generator: TorchGenerator = .global) {
+        cFc = Linear(config.embeddingDim, 4 * config.embeddingDim, generator: generator)
+        cProj = Linear(4 * config.embeddingDim, config.embeddingDim, generator: generator)
+        approximate = config.geluApproximate
+        super.init()
+        register("c_fc", cFc)       // h.N.mlp.c_fc
+        register("c_proj", cProj)   // h.N.mlp.c_proj
+    }
+
+    /// (B, T, d) → (B, T, d)
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        cProj(cFc(x).gelu(approximate: approximate))   // (B, T, 4d) → (B, T, d)
+    }
+}
+
+/// Causal multi-head self-attention with GPT-2's fused query/key/value projection `c_attn`.
+public final class GPTAttention: Module {
+    public let config: GPTConfig
+    public let cAttn: Linear, cProj: Linear
+    public let attentionDropout: Dropout
+    /// The attention weights of the last call (B, nh, Tq, Tk), for pictures.
+    public private(set) var lastWeights: Tensor?
+
+    /// Draws W_query, W_key, W_value and out_proj in the book's order; `c_attn` holds the
+    /// three query/key/value weights stacked, (3d, d).
+    public init(_ config: GPTConfig, generator: TorchGenerator = .global) {
+        self.config = config
+        let d = config.embeddingDim
+        let parts = (0..<3).map { _ in Linear(d, d, bias: config.qkvBias, generator: generator) }
+        cAttn = Linear(weight: Tensor.cat(parts.map { $0.weight }, axis: 0),
+                       bias: config.qkvBias ? Tensor.cat(parts.map { $0.bias! }, axis: 0) : nil)
+        cProj = Linear(d, d, generator: generator)
+        attentionDropout = Dropout(config.dropRate, generator: generator)
+        super.init()
+        register("c_attn", cAttn)   // h.N.attn.c_attn
+        register("c_proj", cProj)   // h.N.attn.c_proj
+        register("attn_dropout", attentionDropout)
+    }
+
+    /// (B, T, d) → (B, T, d). With a cache, the new keys and values are appended to it and
+    /// the T new queries attend to everything cached so far.
+    public func callAsFunction(_ x: Tensor, cache: KVCache.Layer? = nil) -> Tensor {
+        let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let (nh, hd) = (config.numHeads, config.headDim)
+        let qkv = cAttn(x)                                                        // (B, T, 3d)
+        let q = qkv.slice(-1, 0, d).reshape([b, t, nh, hd]).transpose(1, 2)       // (B, nh, T, hd)
+        var k = qkv.slice(-1, d, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)   // (B, nh, T, hd)
+        var v = qkv.slice(-1, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)      // (B, nh, T, hd)
+        if let cache { (k, v) = cache.append(keys: k, values: v) }               // (B, nh, Tk, hd)
+        let (context, weights) = scaledDotProductAttention(
+            q, k, v, causal: true, dropout: attentionDropout.p, training: isTraining,
+            generator: attentionDropout.generator)                                // (B, nh, T, hd)
+        lastWeights = weights                                                     // (B, nh, T, Tk)
+        return cProj(context.transpose(1, 2).reshape([b, t, d]))                  // (B, T, d)
+    }
+}
+
+/// One pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
+public final class TransformerBlock: Module {
+    public let ln1: LayerNorm, attn: GPTAttention, ln2: LayerNorm, mlp: FeedForward
+    public let residualDropout: Dropout
+
+    public init(_ config: GPTConfig, generator: TorchGenerator = .global) {
+        attn = GPTAttention(config, generator: generator)
+        mlp = FeedForward(config, generator: generator)
+        ln1 = LayerNorm(config.embeddingDim, eps: config.layerNormEps)
+        ln2 = LayerNorm(config.embeddingDim, eps: config.layerNormEps)
+        residualDropout = Dropout(config.dropRate, generator: generator)
+        super.init()
+        register("ln_1", ln1)
+        register("attn", attn)
+        register("ln_2", ln2)
+        register("mlp", mlp)
+        register("resid_dropout", residualDropout)
+    }
+
+    /// (B, T, d) → (B, T, d)
+    public func callAsFunction(_ x: Tensor, cache: KVCache.Layer? = nil) -> Tensor {
+        let h = x + residualDropout(attn(ln1(x), cache: cache))     // (B, T, d)
+        return h + residualDropout(mlp(ln2(h)))                      // (B, T, d)
+    }
+}
+
+// MARK: - The model
+
+/// GPT: ids (B, T) → logits (B, T, vocabulary).
+public final class GPTModel: Module {
+    public let config: GPTConfig
+    public let wte: Embedding, wpe: Embedding
+    public let embeddingDropout: Dropout
+    public let blocks: [TransformerBlock]
+    public let lnF: LayerNorm
+    public let lmHead: Linear
+
+    /// A freshly initialised model. The generator is used in the book's order: token
+    /// embedding, position embedding, each block's W_query, W_key, W_value, out_proj and
+    /// feed-forward layers, then the output head — so `manualSeed(123)` reproduces the book.
+    public init(_ config: GPTConfig, generator: TorchGenerator = .global) {
+        self.config = config
+        precondition(config.embeddingDim % config.numHeads == 0,
+                     "GPTModel: embedding dim \(config.embeddingDim) is not divisible by \(config.numHeads) heads")
+        wte = Embedding(config.vocabSize, config.embeddingDim, generator: generator)
+        wpe = Embedding(config.contextLength, config.embeddingDim, generator: generator)
+        embeddingDropout = Dropout(config.dropRate, generator: generator)
+        blocks = (0..<config.numLayers).map { _ in TransformerBlock(config, generator: generator) }
+        lnF = LayerNorm(config.embeddingDim, eps: config.layerNormEps)
+        lmHead = config.tiedHead
+            ? Linear(weight: wte.weight, bias: nil)
+            : Linear(config.embeddingDim, config.vocabSize, bias: false, generator: generator)
+        super.init()
+        register("wte", wte)
+        register("wpe", wpe)
+        register("drop", embeddingDropout)
+        register("h", list: blocks)
+        register("ln_f", lnF)
+        register("lm_head", lmHead)
+    }
+
+    /// The final hidden states (B, T, d) for ids of shape (B, T); with a cache the ids are the
+    /// new tokens and their positions continue after the cached ones.
+    public func hiddenStates(_ ids: [Int], shape: [Int], cache: KVCache? = nil) -> Tensor {
+        precondition(shape.count == 2 && shape.product == ids.count, "GPTModel: ids must be (batch, tokens), got shape \(shape)")
+        let (b, t) = (shape[0], shape[1])
+        let start = cache?.length ?? 0
+        precondition(start + t <= config.contextLength,
+                     "GPTModel: \(start + t) tokens exceed the context length \(config.contextLength)")
+        let tokens = wte(ids, shape: [b, t])                                  // (B, T, d)
+        let positions = wpe(Array(start..<(start + t)), shape: [t])           // (T, d)
+        var x = embeddingDropout(tokens + positions)                          // (B, T, d)
+        for (i, block) in blocks.enumerated() {
+            x = block(x, cache: cache?.layers[i])                             // (B, T, d)
+        }
+        cache?.length = start + t
+        return lnF(x)                                                         // (B, T, d)
+    }
+
+    /// Logits (B, T, vocabulary) for ids of shape (B, T).
+    public func callAsFunction(_ ids: [Int], shape: [Int], cache: KVCache? = nil) -> Tensor {
+        lmHead(hiddenStates(ids, shape: shape, cache: cache))                 // (B, T, V)
+    }
+
+    /// An empty KV cache sized for this model.
+    public func makeCache() -> KVCache {
+        KVCache(layers: config.numLayers)
+    }
+}
+
+// MARK: - KV cache
+
+/// The keys and values every layer has computed so far, so that generating one more token
+/// needs only that token's query, key and value instead of recomputing the whole sequence.
+public final class KVCache {
+    /// One layer's cache: keys and values (B, nh, T, hd), grown by each call.
+    public final class Layer {
+        public private(set) var keys: Tensor?
+        public private(set) var values: Tensor?
+
+        /// Appends new keys and values (B, nh, t, hd) and returns all of them (B, nh, T + t, hd).
+        public func append(keys newKeys: Tensor, values newValues: Tensor) -> (Tensor, Tensor) {
+            keys = keys.map { Tensor.cat([$0, newKeys], axis: 2) } ?? newKeys
+            values = values.map { Tensor.cat([$0, newValues], axis: 2) } ?? newValues
+            return (keys!, values!)
+        }
+    }
+
+    public let layers: [Layer]
+    /// How many positions are cached.
+    public internal(set) var length = 0
+
+    public init(layers: Int) {
+        self.layers = (0..<layers).map { _ in Layer() }
+    }
+
+    /// Bytes held by the cached keys and values.
+    public var bytes: Int {
+        layers.reduce(0) { $0 + (($1.keys?.count ?? 0) + ($1.values?.count ?? 0)) * 4 }
+    }
+}

@@ -1,0 +1,135 @@
+// The basic layers every model is made of, as `torch.nn` defines them: Linear, Embedding,
+// LayerNorm, RMSNorm and Dropout. Each initialises itself as PyTorch does, from a
+// PyTorch-compatible generator, so that seeded models print the book's numbers.
+
+// MARK: - Linear
+
+/// y = x · Wᵀ + b, with W of shape (out, in) as in `nn.Linear`.
+public final class Linear: Module {
+    public let inFeatures: Int, outFeatures: Int
+    public let weight: Tensor   // "weight" (out, in)
+    public let bias: Tensor?    // "bias" (out)
+
+    /// PyTorch's default initialisation: weight, then bias, uniform in ±1/√in.
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: TorchGenerator = .global) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        (weight, self.bias) = generator.linearInit(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias)
+        super.init()
+        register(parameter: "weight", weight)
+        if let b = self.bias { register(parameter: "bias", b) }
+    }
+
+    /// A layer with given weights (for loading checkpoints and for tests).
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2, "Linear: weight must be (out, in), got \(describeShape(weight.shape))")
+        outFeatures = weight.shape[0]
+        inFeatures = weight.shape[1]
+        self.weight = weight
+        self.bias = bias
+        super.init()
+        register(parameter: "weight", weight)
+        if let bias {
+            precondition(bias.shape == [outFeatures], "Linear: bias \(describeShape(bias.shape)) does not match \(outFeatures) outputs")
+            register(parameter: "bias", bias)
+        }
+    }
+
+    /// (…, in) → (…, out)
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        Tensor.linear(x, weight: weight, bias: bias)
+    }
+}
+
+// MARK: - Embedding
+
+/// A lookup table of `count` vectors of size `dim` (`nn.Embedding`), initialised N(0, 1).
+public final class Embedding: Module {
+    public let weight: Tensor   // "weight" (count, dim)
+
+    public convenience init(_ count: Int, _ dim: Int, generator: TorchGenerator = .global) {
+        self.init(weight: generator.embeddingInit(count: count, dim: dim))
+    }
+
+    public init(weight: Tensor) {
+        precondition(weight.rank == 2, "Embedding: weight must be (count, dim), got \(describeShape(weight.shape))")
+        self.weight = weight
+        super.init()
+        register(parameter: "weight", weight)
+    }
+
+    /// Token ids of shape `shape` → vectors of shape `shape + [dim]`.
+    public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
+        Tensor.embedding(weight, ids: ids, shape: shape ?? [ids.count])
+    }
+}
+
+// MARK: - Normalisation
+
+/// Layer normalisation over the last axis with a learned scale and shift (`nn.LayerNorm`).
+public final class LayerNorm: Module {
+    public let eps: Float
+    public let weight: Tensor   // "weight" (dim), starts at 1
+    public let bias: Tensor?    // "bias" (dim), starts at 0
+
+    public init(_ dim: Int, eps: Float = 1e-5, bias: Bool = true) {
+        self.eps = eps
+        weight = Tensor.ones([dim])
+        self.bias = bias ? Tensor.zeros([dim]) : nil
+        super.init()
+        register(parameter: "weight", weight)
+        if let b = self.bias { register(parameter: "bias", b) }
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.layerNorm(weight: weight, bias: bias, eps: eps)
+    }
+}
+
+/// Root-mean-square normalisation with a learned scale (Llama's `LlamaRMSNorm`).
+public final class RMSNorm: Module {
+    public let eps: Float
+    public let weight: Tensor   // "weight" (dim), starts at 1
+
+    public init(_ dim: Int, eps: Float = 1e-6) {
+        self.eps = eps
+        weight = Tensor.ones([dim])
+        super.init()
+        register(parameter: "weight", weight)
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.rmsNorm(weight: weight, eps: eps)
+    }
+}
+
+// MARK: - Dropout
+
+/// Zeroes each element with probability `p` in training mode and scales the survivors by
+/// 1/(1 − p), so the expected value is unchanged; does nothing in evaluation mode.
+public final class Dropout: Module {
+    public let p: Float
+    public let generator: TorchGenerator
+
+    public init(_ p: Float, generator: TorchGenerator = .global) {
+        precondition(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got \(p)")
+        self.p = p
+        self.generator = generator
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.dropout(p, training: isTraining, generator: generator)
+    }
+}
+
+extension Tensor {
+    /// Dropout as a function: in training, keeps each element with probability 1 − p and
+    /// scales it by 1/(1 − p). The mask is drawn from `generator` (its Bernoulli draws are
+    /// not bit-identical to PyTorch's, which come from MKL on x86).
+    public func dropout(_ p: Float, training: Bool, generator: TorchGenerator = .global) -> Tensor {
+        guard training, p > 0 else { return self }
+        let keep = generator.bernoulli(shape, p: 1 - p)     // 1 with probability 1 − p
+        return (self * (keep / (1 - p))).renamed("dropout")
+    }
+}

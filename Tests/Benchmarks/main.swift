@@ -1,0 +1,62 @@
+// The course's speed, measured: `swift run -c release Benchmarks [filter]`.
+// Prints one JSON object per line: {"name": "matmul-512", "value": 123.4, "unit": "GFLOP/s"}.
+// Shapes follow ../shared/tools/torch_bench.py, so the two sides can be compared run for run.
+
+import Foundation
+import TensorKit
+
+/// Seconds since an arbitrary start, monotonic.
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Runs `body` once to warm up, then repeatedly for about `seconds`, and returns the best
+/// (shortest) time of one run: the least disturbed by the other processes on the machine.
+func bestTime(seconds: Double = 1.0, minimumRuns: Int = 3, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    let start = now()
+    var runs = 0
+    while runs < minimumRuns || now() - start < seconds {
+        let t0 = now()
+        body()
+        best = min(best, now() - t0)
+        runs += 1
+    }
+    return best
+}
+
+func report(_ name: String, _ value: Double, _ unit: String) {
+    print("{\"name\": \"\(name)\", \"value\": \(String(format: "%.2f", value)), \"unit\": \"\(unit)\"}")
+    fflush(stdout)
+}
+
+// MARK: - Benchmarks
+
+/// Square float32 matmul C = A·B, as `torch.mm` in torch_bench.py.
+func benchmarkMatmul(_ n: Int) {
+    let g = TorchGenerator(seed: 0)
+    let a = g.randn([n, n]), b = g.randn([n, n])
+    var c = [Float](repeating: 0, count: n * n)
+    let seconds = bestTime {
+        a.data.withUnsafeBufferPointer { ap in
+            b.data.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, transA: false,
+                         b: bp.baseAddress!, ldb: n, transB: false, c: cp.baseAddress!, ldc: n, accumulate: false)
+                }
+            }
+        }
+    }
+    report("matmul-\(n)", 2 * Double(n * n * n) / seconds / 1e9, "GFLOP/s")
+}
+
+let benchmarks: [(name: String, run: () -> Void)] = [
+    ("matmul-128", { benchmarkMatmul(128) }),
+    ("matmul-256", { benchmarkMatmul(256) }),
+    ("matmul-512", { benchmarkMatmul(512) }),
+    ("matmul-1024", { benchmarkMatmul(1024) }),
+]
+
+let filter = CommandLine.arguments.dropFirst().first
+for benchmark in benchmarks where filter.map({ benchmark.name.contains($0) }) ?? true {
+    benchmark.run()
+}

@@ -1,0 +1,88 @@
+// Runs a chapter's real program, as a learner would, and compares what it prints with a
+// committed expected file in Tests/ExpectedOutputs/. To change an expected file on purpose:
+//
+//     UPDATE_EXPECTED=1 swift test --filter ChapterTests
+//
+// then read the diff (`git diff Tests/ExpectedOutputs`) before committing it.
+
+import Foundation
+import XCTest
+
+/// The package root (where Package.swift is): chapters are run from there, as the READMEs say.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The directory the built products (chapter executables) are in.
+let productsDirectory: URL = {
+    #if os(macOS)
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+        return bundle.bundleURL.deletingLastPathComponent()
+    }
+    fatalError("cannot find the products directory")
+    #else
+    return Bundle.main.bundleURL
+    #endif
+}()
+
+/// What a finished chapter run printed, and how it exited.
+struct ChapterRun {
+    let stdout: String
+    let stderr: String
+    let status: Int32
+}
+
+/// Runs `chapter` with `arguments` from the package root and waits for it.
+func runChapter(_ chapter: String, _ arguments: [String] = [], timeout: TimeInterval = 300) throws -> ChapterRun {
+    let executable = productsDirectory.appendingPathComponent(chapter)
+    guard FileManager.default.fileExists(atPath: executable.path) else {
+        throw XCTSkip("\(chapter) is not built at \(executable.path)")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes while the program runs, so a long output never blocks it.
+    var outData = Data(), errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if group.wait(timeout: .now() + timeout) == .timedOut {
+        process.terminate()
+        XCTFail("\(chapter) \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
+    }
+    process.waitUntilExit()
+    return ChapterRun(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+                      status: process.terminationStatus)
+}
+
+/// Runs `chapter` and compares its standard output with `Tests/ExpectedOutputs/<name>.txt`
+/// (`name` defaults to the chapter's name). With `UPDATE_EXPECTED=1` it rewrites the file.
+func assertMatchesExpected(_ chapter: String, _ arguments: [String] = [], name: String? = nil,
+                           file: StaticString = #filePath, line: UInt = #line) throws {
+    let run = try runChapter(chapter, arguments)
+    XCTAssertEqual(run.status, 0, "\(chapter) exited with \(run.status): \(run.stderr)", file: file, line: line)
+    let expectedURL = packageRoot.appendingPathComponent("Tests/ExpectedOutputs/\(name ?? chapter).txt")
+    if ProcessInfo.processInfo.environment["UPDATE_EXPECTED"] == "1" {
+        try Data(run.stdout.utf8).write(to: expectedURL)
+        return
+    }
+    guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else {
+        XCTFail("no expected output at \(expectedURL.path); run UPDATE_EXPECTED=1 swift test to create it", file: file, line: line)
+        return
+    }
+    if run.stdout != expected {
+        let got = run.stdout.components(separatedBy: "\n"), want = expected.components(separatedBy: "\n")
+        let first = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
+        XCTFail("""
+        \(chapter) output differs from \(expectedURL.lastPathComponent) first at line \(first + 1):
+          expected: \(first < want.count ? want[first] : "<end of file>")
+          got:      \(first < got.count ? got[first] : "<end of output>")
+        (\(got.count) lines printed, \(want.count) expected; UPDATE_EXPECTED=1 swift test rewrites it on purpose)
+        """, file: file, line: line)
+    }
+}
