@@ -23,14 +23,16 @@ let sharedTargets: [Target] = [
     // How chapters talk: narration, tables, terminal charts, SVG figures, flags, data files.
     .target(name: "CourseKit", dependencies: ["TensorKit"], path: "Shared/CourseKit"),
     // The course's model code: attention, blocks, models, checkpoints, sampling, training.
-    .target(name: "LLMKit", dependencies: ["TensorKit", "Tokenizers"], path: "Shared/LLMKit", swiftSettings: fastMath),
+    .target(name: "LLMKit", dependencies: ["TensorKit"], path: "Shared/LLMKit", swiftSettings: fastMath),
 ]
 
 // MARK: - Chapters
 
 /// Each chapter is an executable in `Chapters/<name>/` that narrates one step of the course.
 let chapters: [(name: String, dependencies: [Target.Dependency])] = [
-    // ("Chapter03_SimplifiedSelfAttention", ["TensorKit", "LLMKit", "CourseKit"]),
+    ("Chapter03_SimplifiedSelfAttention", ["TensorKit", "LLMKit", "CourseKit"]),
+    ("Chapter04_SelfAttentionWithWeights", ["TensorKit", "LLMKit", "CourseKit"]),
+    ("Chapter05_CausalAttention", ["TensorKit", "LLMKit", "CourseKit"]),
 ]
 
 let chapterTargets: [Target] = chapters.map { chapter in

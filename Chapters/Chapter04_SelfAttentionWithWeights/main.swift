@@ -111,7 +111,7 @@ the same output: only the initialisation differs.
 let copy = SelfAttentionV1(dIn: dIn, dOut: dK)
 try! copy.load(["W_query": v2.wQuery.weight.T, "W_key": v2.wKey.weight.T, "W_value": v2.wValue.weight.T])
 let difference = (copy(inputs) - v2(inputs)).abs().max().item
-print("largest difference between v1 with v2's weights and v2: \(difference)")
+print("largest difference between v1 with v2's weights and v2: \(String(format: "%.1e", Double(difference)))")
 
 section("What to remember")
 say("""

@@ -71,7 +71,7 @@ let gap = (causalWeights - renormalised).abs().max().item
 print("largest difference from 5.2: \(String(format: "%.1e", Double(gap))) — the two methods agree")
 print("")
 print(heatmap(causalWeights, rowLabels: words, columnLabels: words, range: 0...1), terminator: "")
-say("Read a row as \"this word attends to…\": the upper triangle is empty, the future is hidden.")
+say("Read a row as \"this word attends to…\": above the diagonal every weight is 0, the future is hidden.")
 
 // MARK: - Dropout
 
