@@ -44,20 +44,26 @@ func runChapter(_ chapter: String, _ arguments: [String] = [], timeout: TimeInte
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    // Read both pipes while the program runs, so a long output never blocks it.
-    var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    if group.wait(timeout: .now() + timeout) == .timedOut {
-        process.terminate()
-        XCTFail("\(chapter) \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
-    }
+    // Stop a run that hangs; read stderr on another thread so neither pipe can fill and block.
+    let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+    let errBox = DataBox()
+    let readErr = DispatchWorkItem { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+    DispatchQueue.global().async(execute: readErr)
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    readErr.wait()
+    watchdog.cancel()
     process.waitUntilExit()
-    return ChapterRun(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+    if process.terminationReason == .uncaughtSignal {
+        XCTFail("\(chapter) \(arguments.joined(separator: " ")) was stopped (crash, or no end within \(Int(timeout)) s)")
+    }
+    return ChapterRun(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self),
                       status: process.terminationStatus)
+}
+
+/// Holds what the stderr reader read (written once, read after it finished).
+final class DataBox: @unchecked Sendable {
+    var data = Data()
 }
 
 /// Runs `chapter` and compares its standard output with `Tests/ExpectedOutputs/<name>.txt`

@@ -1,0 +1,80 @@
+import XCTest
+
+/// Chapters 3–6 run as a learner runs them, compared with their expected output, plus the
+/// book's figures checked directly in the printed text and the errors for bad flags.
+final class AttentionChapterTests: XCTestCase {
+    func testChapter03MatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter03_SimplifiedSelfAttention")
+    }
+
+    func testChapter04MatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter04_SelfAttentionWithWeights")
+    }
+
+    func testChapter05MatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter05_CausalAttention")
+    }
+
+    /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
+    func testBookFigures() throws {
+        let figures: [(String, [String])] = [
+            ("Chapter03_SimplifiedSelfAttention", [
+                "tensor([0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865])",
+                "tensor([0.1455, 0.2278, 0.2249, 0.1285, 0.1077, 0.1656])",
+                "tensor([0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581])",
+                "tensor([0.4419, 0.6515, 0.5683])",
+                "tensor([[0.4421, 0.5931, 0.5790],",
+            ]),
+            ("Chapter04_SelfAttentionWithWeights", [
+                "tensor([0.4306, 1.4551])",
+                "tensor(1.8524)",
+                "tensor([1.2705, 1.8524, 1.8111, 1.0795, 0.5577, 1.5440])",
+                "tensor([0.1500, 0.2264, 0.2199, 0.1311, 0.0906, 0.1820])",
+                "tensor([0.3061, 0.8210])",
+                "tensor([[0.2996, 0.8053],",
+                "tensor([[-0.0739,  0.0713],",
+            ]),
+            ("Chapter05_CausalAttention", [
+                "tensor([[0.1921, 0.1646, 0.1652, 0.1550, 0.1721, 0.1510],",
+                "        [0.5517, 0.4483, 0.0000, 0.0000, 0.0000, 0.0000],",
+                "        [0.2175, 0.1983, 0.1984, 0.1888, 0.1971, 0.0000],",
+                "tensor([[[-0.4519,  0.2216],",
+                "         [-0.5299, -0.1081]]], grad_fn=<UnsafeViewBackward0>)",
+            ]),
+        ]
+        for (chapter, lines) in figures {
+            let run = try runChapter(chapter)
+            for line in lines {
+                XCTAssertTrue(run.stdout.contains(line), "\(chapter) does not print \(line)")
+            }
+        }
+    }
+
+    func testHelpAndBadFlags() throws {
+        for chapter in ["Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention"] {
+            let help = try runChapter(chapter, ["--help"])
+            XCTAssertEqual(help.status, 0)
+            XCTAssertTrue(help.stdout.contains("Usage: swift run \(chapter)"), help.stdout)
+            let bad = try runChapter(chapter, ["--sead", "1"])
+            XCTAssertEqual(bad.status, 2)
+            XCTAssertEqual(bad.stdout, "")
+            XCTAssertTrue(bad.stderr.hasPrefix("error: unknown flag --sead"), bad.stderr)
+        }
+        let notANumber = try runChapter("Chapter04_SelfAttentionWithWeights", ["--d-out", "two"])
+        XCTAssertEqual(notANumber.status, 2)
+        XCTAssertTrue(notANumber.stderr.contains("--d-out: 'two' is not a valid integer"), notANumber.stderr)
+        let unknownWord = try runChapter("Chapter03_SimplifiedSelfAttention", ["--query", "dog"])
+        XCTAssertEqual(unknownWord.status, 2)
+        XCTAssertTrue(unknownWord.stderr.contains("--query dog is not one of the words"), unknownWord.stderr)
+    }
+
+    func testSVGIsWrittenOnRequest() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chapter05-svg-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try runChapter("Chapter05_CausalAttention", ["--svg", directory.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let svg = try String(contentsOf: directory.appendingPathComponent("chapter05-causal-attention.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg"))
+        XCTAssertTrue(svg.contains(">0.55<"))   // the cell (journey, Your)
+    }
+}
