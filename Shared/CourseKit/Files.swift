@@ -1,6 +1,7 @@
 // Finding the course's data and writing files safely.
 
 import Foundation
+import TensorKit
 
 /// Why a course file could not be read or written.
 public struct CourseFileError: Error, CustomStringConvertible {
@@ -58,17 +59,9 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         throw CourseFileError(path: directory.path, problem: "cannot create the directory (\(error.localizedDescription))",
                               hint: "choose a directory you can write to")
     }
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
     do {
-        try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw CourseFileError(path: url.path, problem: "cannot be written (\(error.localizedDescription))",
-                              hint: "check that the directory exists and is writable")
+        try writeFileAtomically(data, to: url)
+    } catch let error as SafeTensorsError {
+        throw CourseFileError(path: error.path, problem: error.problem, hint: error.hint)
     }
 }
