@@ -21,7 +21,9 @@ extension Tensor {
         if rank == 1 { outShape.remove(at: outShape.count - 2) }
         if other.rank == 1 { outShape.removeLast() }
         let result = Tensor(shape: outShape, data: product)
-        return result.record(batch.isEmpty ? "mm" : "bmm", [self, other]) { g in
+        let name = rank == 1 && other.rank == 1 ? "dot" : other.rank == 1 ? "mv" : batch.isEmpty ? "mm" : "bmm"
+        // Recorded against the 2-D views a and b, whose own graph leads back to self and other.
+        return result.record(name, [a, b]) { g in
             let g3 = Tensor(shape: batch + [m, n], data: g.data)
             if a.requiresGrad {
                 // dA = dC · Bᵀ, summed back over axes where A was broadcast
