@@ -46,6 +46,7 @@ let chapterTargets: [Target] = chapters.map { chapter in
 let testTargets: [Target] = [
     .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], path: "Tests/TensorKitTests"),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], path: "Tests/TokenizersTests"),
+    .testTarget(name: "LLMKitTests", dependencies: ["LLMKit", "TensorKit"], path: "Tests/LLMKitTests"),
     // Runs every chapter's real program and compares its output with Tests/ExpectedOutputs.
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) }, path: "Tests/ChapterTests"),
     .executableTarget(

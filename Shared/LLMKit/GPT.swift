@@ -173,8 +173,10 @@ public final class GPTModel: Module {
     }
 
     /// The final hidden states (B, T, d) for ids of shape (B, T); with a cache the ids are the
-    /// new tokens and their positions continue after the cached ones.
-    public func hiddenStates(_ ids: [Int], shape: [Int], cache: KVCache? = nil) -> Tensor {
+    /// new tokens and their positions continue after the cached ones. `trace`, if given, sees
+    /// the hidden states as Hugging Face's `output_hidden_states` lists them: the embeddings,
+    /// the output of every block but the last, then the final normalised states.
+    public func hiddenStates(_ ids: [Int], shape: [Int], cache: KVCache? = nil, trace: ((Tensor) -> Void)? = nil) -> Tensor {
         precondition(shape.count == 2 && shape.product == ids.count, "GPTModel: ids must be (batch, tokens), got shape \(shape)")
         let (b, t) = (shape[0], shape[1])
         let start = cache?.length ?? 0
@@ -184,10 +186,13 @@ public final class GPTModel: Module {
         let positions = wpe(Array(start..<(start + t)), shape: [t])           // (T, d)
         var x = embeddingDropout(tokens + positions)                          // (B, T, d)
         for (i, block) in blocks.enumerated() {
+            trace?(x)
             x = block(x, cache: cache?.layers[i])                             // (B, T, d)
         }
         cache?.length = start + t
-        return lnF(x)                                                         // (B, T, d)
+        let out = lnF(x)                                                      // (B, T, d)
+        trace?(out)
+        return out
     }
 
     /// Logits (B, T, vocabulary) for ids of shape (B, T).
