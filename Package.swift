@@ -23,7 +23,7 @@ let sharedTargets: [Target] = [
     // How chapters talk: narration, tables, terminal charts, SVG figures, flags, data files.
     .target(name: "CourseKit", dependencies: ["TensorKit"], path: "Shared/CourseKit"),
     // The course's model code: attention, blocks, models, checkpoints, sampling, training.
-    .target(name: "LLMKit", dependencies: ["TensorKit"], path: "Shared/LLMKit", swiftSettings: fastMath),
+    .target(name: "LLMKit", dependencies: ["TensorKit", "Tokenizers"], path: "Shared/LLMKit", swiftSettings: fastMath),
 ]
 
 // MARK: - Chapters
@@ -33,6 +33,7 @@ let chapters: [(name: String, dependencies: [Target.Dependency])] = [
     ("Chapter03_SimplifiedSelfAttention", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter04_SelfAttentionWithWeights", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter05_CausalAttention", ["TensorKit", "LLMKit", "CourseKit"]),
+    ("Chapter06_MultiHeadAttention", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
 ]
 
 let chapterTargets: [Target] = chapters.map { chapter in
@@ -50,7 +51,7 @@ let testTargets: [Target] = [
     // Runs every chapter's real program and compares its output with Tests/ExpectedOutputs.
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) }, path: "Tests/ChapterTests"),
     .executableTarget(
-        name: "Benchmarks", dependencies: ["TensorKit"], path: "Tests/Benchmarks",
+        name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers"], path: "Tests/Benchmarks",
         swiftSettings: fastMath),
 ]
 

@@ -105,7 +105,9 @@ extension Tensor {
         }
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let inputs = [x, weight] + [bias].compactMap { $0 }
-        return Tensor(shape: outShape, data: out).record("linear", inputs) { g in
+        // PyTorch's names for what F.linear does: addmm (2-D with bias), mm, or a view of either
+        let name = x.rank <= 2 ? (bias != nil ? "addmm" : "mm") : (bias != nil ? "view" : "unsafeView")
+        return Tensor(shape: outShape, data: out).record(name, inputs) { g in
             guard rows > 0 else { return }
             g.data.withUnsafeBufferPointer { gp in
                 if x.requiresGrad {

@@ -15,6 +15,10 @@ final class AttentionChapterTests: XCTestCase {
         try assertMatchesExpected("Chapter05_CausalAttention")
     }
 
+    func testChapter06MatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter06_MultiHeadAttention")
+    }
+
     /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
     func testBookFigures() throws {
         let figures: [(String, [String])] = [
@@ -41,6 +45,12 @@ final class AttentionChapterTests: XCTestCase {
                 "tensor([[[-0.4519,  0.2216],",
                 "         [-0.5299, -0.1081]]], grad_fn=<UnsafeViewBackward0>)",
             ]),
+            ("Chapter06_MultiHeadAttention", [
+                "tensor([[[-0.4519,  0.2216,  0.4772,  0.1063],",
+                "         [-0.5299, -0.1081,  0.5077,  0.3493]],",
+                "tensor([[[0.3190, 0.4858],",
+                "         [0.2575, 0.4028]]], grad_fn=<ViewBackward0>)",
+            ]),
         ]
         for (chapter, lines) in figures {
             let run = try runChapter(chapter)
@@ -51,7 +61,8 @@ final class AttentionChapterTests: XCTestCase {
     }
 
     func testHelpAndBadFlags() throws {
-        for chapter in ["Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention"] {
+        for chapter in ["Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention",
+                        "Chapter06_MultiHeadAttention"] {
             let help = try runChapter(chapter, ["--help"])
             XCTAssertEqual(help.status, 0)
             XCTAssertTrue(help.stdout.contains("Usage: swift run \(chapter)"), help.stdout)
@@ -63,6 +74,9 @@ final class AttentionChapterTests: XCTestCase {
         let notANumber = try runChapter("Chapter04_SelfAttentionWithWeights", ["--d-out", "two"])
         XCTAssertEqual(notANumber.status, 2)
         XCTAssertTrue(notANumber.stderr.contains("--d-out: 'two' is not a valid integer"), notANumber.stderr)
+        let badHeads = try runChapter("Chapter06_MultiHeadAttention", ["--heads", "4", "--kv-heads", "3"])
+        XCTAssertEqual(badHeads.status, 2)
+        XCTAssertTrue(badHeads.stderr.contains("--kv-heads (3) must be at least 1 and divide --heads (4)"), badHeads.stderr)
         let unknownWord = try runChapter("Chapter03_SimplifiedSelfAttention", ["--query", "dog"])
         XCTAssertEqual(unknownWord.status, 2)
         XCTAssertTrue(unknownWord.stderr.contains("--query dog is not one of the words"), unknownWord.stderr)
