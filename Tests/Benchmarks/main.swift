@@ -4,6 +4,7 @@
 
 import Foundation
 import TensorKit
+import Tokenizers
 
 /// Seconds since an arbitrary start, monotonic.
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -49,11 +50,33 @@ func benchmarkMatmul(_ n: Int) {
     report("matmul-\(n)", 2 * Double(n * n * n) / seconds / 1e9, "GFLOP/s")
 }
 
+/// The package root, so the benchmark finds data/ wherever it is run from.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// GPT-2 encoding of tinyshakespeare.txt (1.1 MB → 338,025 tokens), one thread, as
+/// torch_bench.py / tiktoken measure it. A fresh tokenizer each run, so the word cache starts
+/// empty every time.
+func benchmarkGPT2Encode() {
+    let directory = packageRoot.appendingPathComponent("data")
+    let text = try! String(contentsOf: directory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8)
+    var count = 0
+    var seconds = Double.infinity
+    for _ in 0..<4 {
+        let tokenizer = try! GPT2Tokenizer(directory: directory.appendingPathComponent("gpt2"))   // not timed
+        let start = now()
+        count = tokenizer.encode(text).count
+        seconds = min(seconds, now() - start)
+    }
+    precondition(count == 338_025, "gpt2-encode: \(count) tokens, expected 338,025")
+    report("gpt2-encode", Double(text.utf8.count) / seconds / 1e6, "MB/s")
+}
+
 let benchmarks: [(name: String, run: () -> Void)] = [
     ("matmul-128", { benchmarkMatmul(128) }),
     ("matmul-256", { benchmarkMatmul(256) }),
     ("matmul-512", { benchmarkMatmul(512) }),
     ("matmul-1024", { benchmarkMatmul(1024) }),
+    ("gpt2-encode", benchmarkGPT2Encode),
 ]
 
 let filter = CommandLine.arguments.dropFirst().first
