@@ -9,20 +9,17 @@ import Tokenizers
 /// Seconds since an arbitrary start, monotonic.
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-/// Runs `body` once to warm up, then repeatedly for about `seconds`, and returns the best
-/// (shortest) time of one run: the least disturbed by the other processes on the machine.
-func bestTime(seconds: Double = 1.0, minimumRuns: Int = 3, _ body: () -> Void) -> Double {
+/// Runs `body` once to warm up, then repeatedly for `seconds`, and returns the mean time of
+/// one run — the same measure as torch_bench.py's `bench`, so the two sides compare directly.
+func meanTime(seconds: Double = 2.0, _ body: () -> Void) -> Double {
     body()
-    var best = Double.infinity
     let start = now()
     var runs = 0
-    while runs < minimumRuns || now() - start < seconds {
-        let t0 = now()
+    while now() - start < seconds {
         body()
-        best = min(best, now() - t0)
         runs += 1
     }
-    return best
+    return (now() - start) / Double(runs)
 }
 
 func report(_ name: String, _ value: Double, _ unit: String) {
@@ -32,12 +29,12 @@ func report(_ name: String, _ value: Double, _ unit: String) {
 
 // MARK: - Benchmarks
 
-/// Square float32 matmul C = A·B, as `torch.mm` in torch_bench.py.
+/// Square float32 matmul C = A·B of uniform random matrices, as `a @ b` in torch_bench.py.
 func benchmarkMatmul(_ n: Int) {
     let g = TorchGenerator(seed: 0)
-    let a = g.randn([n, n]), b = g.randn([n, n])
+    let a = g.rand([n, n]), b = g.rand([n, n])
     var c = [Float](repeating: 0, count: n * n)
-    let seconds = bestTime {
+    let seconds = meanTime {
         a.data.withUnsafeBufferPointer { ap in
             b.data.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
@@ -60,7 +57,7 @@ func benchmarkGPT2Encode() {
     let directory = packageRoot.appendingPathComponent("data")
     let text = try! String(contentsOf: directory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8)
     var count = 0
-    var seconds = Double.infinity
+    var seconds = Double.infinity          // the best of 4 cold runs: each starts with an empty word cache
     for _ in 0..<4 {
         let tokenizer = try! GPT2Tokenizer(directory: directory.appendingPathComponent("gpt2"))   // not timed
         let start = now()

@@ -137,7 +137,10 @@ func packedGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     let (mr, nr, kcMax, mc) = (GemmBlocking.mr, GemmBlocking.nr, GemmBlocking.kc, GemmBlocking.mc)
     let nPanels = (n + nr - 1) / nr
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: nPanels * nr * min(k, kcMax))
+    // A row-major B whose width is a multiple of 32 is read in place (its 32-wide slivers are
+    // contiguous rows); otherwise it is packed.
+    let readBInPlace = B.colStride == 1 && n % nr == 0 && k * n <= 1 << 17   // small B: fits in L2
+    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: readBInPlace ? 1 : nPanels * nr * min(k, kcMax))
     defer { packedB.deallocate() }
     // Row blocks of C: few enough to keep packing cheap, enough to keep both cores busy.
     let rowBlocks = chunks(m, granularity: mr, minimumPerChunk: mr).flatMap { range in
@@ -146,7 +149,7 @@ func packedGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
     var pc = 0
     while pc < k {
         let kc = min(kcMax, k - pc)
-        packB(B, rows: pc..<(pc + kc), n: n, into: packedB)
+        if !readBInPlace { packB(B, rows: pc..<(pc + kc), n: n, into: packedB) }
         let addToC = accumulate || pc > 0
         parallelFor(rowBlocks.count) { blockIndex in
             let rows = rowBlocks[blockIndex]
@@ -160,7 +163,10 @@ func packedGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
                 for s in 0..<slivers {
                     let i0 = rows.lowerBound + s * mr
                     let height = min(mr, rows.upperBound - i0)
-                    microKernel(kc: kc, a: packedA + s * mr * kc, b: packedB + panel * nr * kc,
+                    let (bPanel, bStride) = readBInPlace
+                        ? (B.base + pc * B.rowStride + j0, B.rowStride)
+                        : (UnsafePointer(packedB + panel * nr * kc), nr)
+                    microKernel(kc: kc, a: packedA + s * mr * kc, b: bPanel, bStride: bStride,
                                 c: c + i0 * ldc + j0, ldc: ldc, height: height, width: width, accumulate: addToC)
                 }
             }
@@ -211,10 +217,10 @@ func packB(_ B: Operand, rows: Range<Int>, n: Int, into out: UnsafeMutablePointe
     }
 }
 
-/// C[0..<height, 0..<width] (+)= Σ_p a[p] ⊗ b[p] for a packed A sliver (kc × 6) and B panel
-/// (kc × 32): twelve accumulators, twelve fused multiply-adds per p.
+/// C[0..<height, 0..<width] (+)= Σ_p a[p] ⊗ b[p] for a packed A sliver (kc × 6) and a B panel
+/// (kc rows of 32, `bStride` apart): twelve accumulators, twelve fused multiply-adds per p.
 @inline(__always)
-func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
                  c: UnsafeMutablePointer<Float>, ldc: Int, height: Int, width: Int, accumulate: Bool) {
     typealias V = SIMD16<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -229,7 +235,7 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         x = V(repeating: ap[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
         x = V(repeating: ap[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
         ap += 6
-        bp += 32
+        bp += bStride
     }
     @inline(__always) func emit(_ r: Int, _ v0: V, _ v1: V) {
         guard r < height else { return }
