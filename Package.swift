@@ -57,6 +57,8 @@ let testTargets: [Target] = [
 
 let package = Package(
     name: "LLMCourse",
+    // macOS 15 for the Synchronization module (atomics of the kernels' worker pool).
+    platforms: [.macOS(.v15)],
     products: chapters.map { .executable(name: $0.name, targets: [$0.name]) },
     targets: sharedTargets + chapterTargets + testTargets,
     swiftLanguageModes: [.v5]
