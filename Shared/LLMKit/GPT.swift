@@ -83,8 +83,11 @@ public final class GPTAttention: Module {
         self.config = config
         let d = config.embeddingDim
         let parts = (0..<3).map { _ in Linear(d, d, bias: config.qkvBias, generator: generator) }
-        cAttn = Linear(weight: Tensor.cat(parts.map { $0.weight }, axis: 0),
-                       bias: config.qkvBias ? Tensor.cat(parts.map { $0.bias! }, axis: 0) : nil)
+        // stacked outside the graph: c_attn's weight is a parameter (a leaf) of its own
+        cAttn = withNoGrad {
+            Linear(weight: Tensor.cat(parts.map { $0.weight }, axis: 0),
+                   bias: config.qkvBias ? Tensor.cat(parts.map { $0.bias! }, axis: 0) : nil)
+        }
         cProj = Linear(d, d, generator: generator)
         attentionDropout = Dropout(config.dropRate, generator: generator)
         super.init()

@@ -27,6 +27,8 @@ open class Module {
     public func register(parameter name: String, _ tensor: Tensor) -> Tensor {
         precondition(!ownParameters.contains { $0.name == name } && !children.contains { $0.name == name },
                      "Module: the name \(name) is registered twice")
+        precondition(tensor.inputs.isEmpty,
+                     "Module: parameter \(name) was computed by \(tensor.op) inside the autograd graph; pass a leaf (detach() it)")
         tensor.requiresGrad = true
         ownParameters.append((name, tensor))
         return tensor

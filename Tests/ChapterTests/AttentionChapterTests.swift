@@ -3,6 +3,10 @@ import XCTest
 /// Chapters 3–6 run as a learner runs them, compared with their expected output, plus the
 /// book's figures checked directly in the printed text and the errors for bad flags.
 final class AttentionChapterTests: XCTestCase {
+    func testChapter02MatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter02_TransformersAndSelfAttention")
+    }
+
     func testChapter03MatchesExpectedOutput() throws {
         try assertMatchesExpected("Chapter03_SimplifiedSelfAttention")
     }
@@ -61,7 +65,7 @@ final class AttentionChapterTests: XCTestCase {
     }
 
     func testHelpAndBadFlags() throws {
-        for chapter in ["Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention",
+        for chapter in ["Chapter02_TransformersAndSelfAttention", "Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention",
                         "Chapter06_MultiHeadAttention"] {
             let help = try runChapter(chapter, ["--help"])
             XCTAssertEqual(help.status, 0)
