@@ -46,9 +46,11 @@ let chapterTargets: [Target] = chapters.map { chapter in
 // MARK: - Tests and benchmarks
 
 let testTargets: [Target] = [
-    .testTarget(name: "TensorKitTests", dependencies: ["TensorKit"], path: "Tests/TensorKitTests"),
-    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], path: "Tests/TokenizersTests"),
-    .testTarget(name: "LLMKitTests", dependencies: ["LLMKit", "TensorKit"], path: "Tests/LLMKitTests"),
+    // Fixture paths and the gradient checker, shared by the test targets.
+    .target(name: "TestSupport", dependencies: ["TensorKit"], path: "Tests/TestSupport"),
+    .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "TestSupport"], path: "Tests/TensorKitTests"),
+    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], path: "Tests/TokenizersTests"),
+    .testTarget(name: "LLMKitTests", dependencies: ["LLMKit", "TensorKit", "TestSupport"], path: "Tests/LLMKitTests"),
     // Runs every chapter's real program and compares its output with Tests/ExpectedOutputs.
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) }, path: "Tests/ChapterTests"),
     .executableTarget(

@@ -1,8 +1,10 @@
+// A finite-difference gradient checker, shared by the test targets.
+
+import TensorKit
 import XCTest
-@testable import TensorKit
 
 /// Deterministic test inputs: uniform in [low, high) from the course's generator.
-func testTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
+public func testTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
     TorchGenerator(seed: seed).uniform(shape, low: low, high: high)
 }
 
@@ -12,7 +14,7 @@ func testTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) 
 /// matters. For each input element x, (L(x + h) − L(x − h)) / 2h is computed with float32
 /// forward passes accumulated in double; the relative error
 /// |analytic − numeric| / max(1, |analytic|, |numeric|) must stay below `tolerance`.
-func gradCheck(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, tolerance: Double = 2e-3,
+public func gradCheck(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, tolerance: Double = 2e-3,
                file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
     for x in inputs { x.requiresGrad = true; x.grad = nil }
     let output = f(inputs)
