@@ -176,12 +176,9 @@ for (m, n) in [(0, 0), (5, 5), (2, 0), (9, 7), (20, 18), (3, 0), (13, 10)] {
 table(["query at", "key at", "offset", "q·k"], ropeRows, rightAligned: [0, 1, 2, 3])
 
 if let directory = svgDirectory.value {
-    let url = URL(fileURLWithPath: directory).appendingPathComponent("chapter02-sinusoidal.svg")
-    do {
-        try Figures.heatmap(sinusoidalPositionalEncoding(positions: 32, dim: 32), rowLabels: (0..<32).map { "\($0)" },
-                            columnLabels: (0..<32).map { "\($0)" }, title: "Sinusoidal positional encoding (32 positions × 32 dims)").write(to: url)
-        print("\nWrote \(url.path)")
-    } catch { options.fail("\(error)") }
+    print("")
+    options.saveFigure(Figures.heatmap(sinusoidalPositionalEncoding(positions: 32, dim: 32), rowLabels: (0..<32).map { "\($0)" },
+                            columnLabels: (0..<32).map { "\($0)" }, title: "Sinusoidal positional encoding (32 positions × 32 dims)"), "chapter02-sinusoidal.svg", into: directory)
 }
 
 section("What to remember")

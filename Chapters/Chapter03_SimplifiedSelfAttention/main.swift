@@ -143,14 +143,9 @@ print(heatmap(attention.weights, rowLabels: words, columnLabels: words), termina
 print("(shading from the smallest weight, blank, to the largest, █)")
 
 if let directory = svgDirectory.value {
-    let url = URL(fileURLWithPath: directory).appendingPathComponent("chapter03-attention-weights.svg")
-    do {
-        try Figures.heatmap(attention.weights, rowLabels: words, columnLabels: words,
-                            title: "Simplified self-attention weights", range: 0...1).write(to: url)
-        print("\nWrote \(url.path)")
-    } catch {
-        options.fail("\(error)")
-    }
+    print("")
+    options.saveFigure(Figures.heatmap(attention.weights, rowLabels: words, columnLabels: words,
+                            title: "Simplified self-attention weights", range: 0...1), "chapter03-attention-weights.svg", into: directory)
 }
 
 section("What to remember")

@@ -111,14 +111,9 @@ let firstWeights = causal.lastWeights!.select(0, 0)                // (6, 6)
 show("its attention weights for the first sequence", firstWeights)
 
 if let directory = svgDirectory.value {
-    let url = URL(fileURLWithPath: directory).appendingPathComponent("chapter05-causal-attention.svg")
-    do {
-        try Figures.heatmap(causalWeights, rowLabels: words, columnLabels: words,
-                            title: "Causal attention weights", range: 0...1).write(to: url)
-        print("\nWrote \(url.path)")
-    } catch {
-        options.fail("\(error)")
-    }
+    print("")
+    options.saveFigure(Figures.heatmap(causalWeights, rowLabels: words, columnLabels: words,
+                            title: "Causal attention weights", range: 0...1), "chapter05-causal-attention.svg", into: directory)
 }
 
 section("What to remember")

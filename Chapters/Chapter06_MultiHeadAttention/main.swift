@@ -167,12 +167,8 @@ for h in 0..<2 {
     print("head \(h):")
     print(heatmap(headWeights.select(0, h), rowLabels: labels, columnLabels: labels, range: 0...1, decimals: 1), terminator: "")
     if let directory = svgDirectory.value {
-        let url = URL(fileURLWithPath: directory).appendingPathComponent("chapter06-head\(h).svg")
-        do {
-            try Figures.heatmap(headWeights.select(0, h), rowLabels: labels, columnLabels: labels,
-                                title: "Head \(h) attention weights", range: 0...1).write(to: url)
-            print("Wrote \(url.path)")
-        } catch { options.fail("\(error)") }
+        options.saveFigure(Figures.heatmap(headWeights.select(0, h), rowLabels: labels, columnLabels: labels,
+                                           title: "Head \(h) attention weights", range: 0...1), "chapter06-head\(h).svg", into: directory)
     }
 }
 

@@ -159,3 +159,17 @@ public enum Figures {
         return svg
     }
 }
+
+extension Options {
+    /// Writes `figure` as `fileName` into `directory` (from an `--svg DIR` flag) and says so;
+    /// a directory that cannot be written ends the program with an error naming it.
+    public func saveFigure(_ figure: SVGCanvas, _ fileName: String, into directory: String) {
+        let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
+        do {
+            try figure.write(to: url)
+            print("Wrote \(url.path)")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}

@@ -32,7 +32,7 @@ public enum SafeTensorsDType: String, CaseIterable {
 public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public enum Kind: Equatable {
         case unreadable, truncated, badHeaderLength, badHeaderJSON, badEntry, unknownDType
-        case offsetsOutOfRange, offsetsOverlapOrHoles, shapeMismatch, missingTensor, wrongKind, unwritable
+        case offsetsOutOfRange, offsetsOverlapOrHoles, shapeMismatch, missingTensor, wrongKind
     }
     public let kind: Kind
     public let path: String
@@ -277,8 +277,7 @@ public enum SafeTensors {
 }
 
 /// Writes `data` to `url` through a temporary file in the same directory and a rename, so
-/// readers never see a half-written file. Throws a `SafeTensorsError` of kind `.unwritable`
-/// naming the file.
+/// readers never see a half-written file. Throws an `InputError` naming the file.
 public func writeFileAtomically(_ data: Data, to url: URL) throws {
     let directory = url.deletingLastPathComponent()
     let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
@@ -290,7 +289,7 @@ public func writeFileAtomically(_ data: Data, to url: URL) throws {
         }
     } catch {
         try? FileManager.default.removeItem(at: temporary)
-        throw SafeTensorsError(kind: .unwritable, path: url.path, problem: "cannot be written (\(error.localizedDescription))",
-                               hint: "check that the directory \(directory.path) exists and is writable")
+        throw InputError(path: url.path, problem: "cannot be written (\(error.localizedDescription))",
+                         hint: "check that the directory \(directory.path) exists and is writable")
     }
 }

@@ -10,7 +10,7 @@ extension GPTConfig {
     public init(huggingFace checkpoint: HuggingFaceCheckpoint) throws {
         let activation = try checkpoint.string("activation_function", default: "gelu_new")
         guard ["gelu_new", "gelu_pytorch_tanh", "gelu"].contains(activation) else {
-            throw CheckpointError(path: checkpoint.configPath, problem: "activation_function \(activation) is not supported",
+            throw InputError(path: checkpoint.configPath, problem: "activation_function \(activation) is not supported",
                                   hint: "GPT-2 uses gelu_new")
         }
         self.init(vocabSize: try checkpoint.int("vocab_size"), contextLength: try checkpoint.int("n_positions"),
@@ -19,7 +19,7 @@ extension GPTConfig {
                   tiedHead: checkpoint.bool("tie_word_embeddings", default: true),
                   geluApproximate: activation != "gelu", layerNormEps: try checkpoint.float("layer_norm_epsilon", default: 1e-5))
         if embeddingDim % numHeads != 0 {
-            throw CheckpointError(path: checkpoint.configPath, problem: "n_embd \(embeddingDim) is not divisible by n_head \(numHeads)")
+            throw InputError(path: checkpoint.configPath, problem: "n_embd \(embeddingDim) is not divisible by n_head \(numHeads)")
         }
     }
 }
@@ -29,7 +29,7 @@ extension GPTModel {
     public static func load(huggingFace directory: URL) throws -> GPTModel {
         let checkpoint = try HuggingFaceCheckpoint(directory: directory)
         if let architecture = checkpoint.architecture, architecture != "GPT2LMHeadModel", architecture != "GPT2Model" {
-            throw CheckpointError(path: checkpoint.configPath, problem: "architecture \(architecture) is not GPT-2",
+            throw InputError(path: checkpoint.configPath, problem: "architecture \(architecture) is not GPT-2",
                                   hint: "this loader reads GPT2LMHeadModel checkpoints")
         }
         let config = try GPTConfig(huggingFace: checkpoint)
@@ -63,7 +63,7 @@ extension GPTModel {
         do {
             try load(values)
         } catch let error as ModuleLoadError {
-            throw CheckpointError(path: checkpoint.weights.url.path, problem: error.description)
+            throw InputError(path: checkpoint.weights.url.path, problem: error.description)
         }
     }
 

@@ -4,21 +4,6 @@
 import Foundation
 import TensorKit
 
-/// Why a checkpoint could not be loaded: names the file, the tensor or the config field.
-public struct CheckpointError: Error, CustomStringConvertible {
-    public let path: String
-    public let problem: String
-    public let hint: String
-
-    public init(path: String, problem: String, hint: String = "") {
-        self.path = path
-        self.problem = problem
-        self.hint = hint
-    }
-
-    public var description: String { "\(path): \(problem)" + (hint.isEmpty ? "" : "\nhint: \(hint)") }
-}
-
 /// A model directory: its config as JSON and its weights.
 public struct HuggingFaceCheckpoint {
     public let directory: URL
@@ -30,21 +15,21 @@ public struct HuggingFaceCheckpoint {
         self.directory = directory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CheckpointError(path: directory.path, problem: "is not a directory",
+            throw InputError(path: directory.path, problem: "is not a directory",
                                   hint: "pass a model directory holding config.json and model.safetensors")
         }
         let configURL = directory.appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
-            throw CheckpointError(path: configURL.path, problem: "not found", hint: "a Hugging Face model directory has a config.json")
+            throw InputError(path: configURL.path, problem: "not found", hint: "a Hugging Face model directory has a config.json")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data), let config = object as? [String: Any] else {
-            throw CheckpointError(path: configURL.path, problem: "is not a JSON object")
+            throw InputError(path: configURL.path, problem: "is not a JSON object")
         }
         self.config = config
         do {
             weights = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
         } catch let error as SafeTensorsError {
-            throw CheckpointError(path: error.path, problem: error.problem, hint: error.hint)
+            throw InputError(path: error.path, problem: error.problem, hint: error.hint)
         }
     }
 
@@ -55,21 +40,21 @@ public struct HuggingFaceCheckpoint {
     public func int(_ key: String, default value: Int? = nil) throws -> Int {
         if let n = config[key] as? NSNumber, !(config[key] is Bool), n.doubleValue == n.doubleValue.rounded() { return n.intValue }
         if config[key] == nil || config[key] is NSNull, let value { return value }
-        throw CheckpointError(path: configPath, problem: "field \(key) is missing or not an integer")
+        throw InputError(path: configPath, problem: "field \(key) is missing or not an integer")
     }
 
     /// A number field of the config, or an error naming it.
     public func float(_ key: String, default value: Float? = nil) throws -> Float {
         if let n = config[key] as? NSNumber { return n.floatValue }
         if config[key] == nil || config[key] is NSNull, let value { return value }
-        throw CheckpointError(path: configPath, problem: "field \(key) is missing or not a number")
+        throw InputError(path: configPath, problem: "field \(key) is missing or not a number")
     }
 
     /// A string field of the config.
     public func string(_ key: String, default value: String? = nil) throws -> String {
         if let s = config[key] as? String { return s }
         if config[key] == nil || config[key] is NSNull, let value { return value }
-        throw CheckpointError(path: configPath, problem: "field \(key) is missing or not a string")
+        throw InputError(path: configPath, problem: "field \(key) is missing or not a string")
     }
 
     /// A boolean field of the config.
@@ -80,12 +65,12 @@ public struct HuggingFaceCheckpoint {
     /// The tensor stored under the first of `names` that exists, checked against `shape`.
     public func tensor(_ names: [String], shape: [Int]) throws -> Tensor {
         guard let name = names.first(where: { weights.info($0) != nil }) else {
-            throw CheckpointError(path: weights.url.path, problem: "has no tensor \(names.joined(separator: " or "))",
+            throw InputError(path: weights.url.path, problem: "has no tensor \(names.joined(separator: " or "))",
                                   hint: "is this checkpoint the architecture its config.json says?")
         }
         let t = try weights.tensor(name)
         guard t.shape == shape else {
-            throw CheckpointError(path: weights.url.path, problem: "tensor \(name) has shape \(describeShape(t.shape)), expected \(describeShape(shape))",
+            throw InputError(path: weights.url.path, problem: "tensor \(name) has shape \(describeShape(t.shape)), expected \(describeShape(shape))",
                                   hint: "config.json and the weights do not fit together")
         }
         return t
