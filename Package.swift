@@ -30,6 +30,7 @@ let sharedTargets: [Target] = [
 
 /// Each chapter is an executable in `Chapters/<name>/` that narrates one step of the course.
 let chapters: [(name: String, dependencies: [Target.Dependency])] = [
+    ("Chapter01_DataAndTokenization", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter02_TransformersAndSelfAttention", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter03_SimplifiedSelfAttention", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter04_SelfAttentionWithWeights", ["TensorKit", "LLMKit", "CourseKit"]),

@@ -95,3 +95,23 @@ public func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int>
     print(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
     for row in rows { print(line(row)) }
 }
+
+/// Text in double quotes with only what must be escaped escaped (\" \\ \n \t \r and other
+/// control characters), as Python's `json.dumps(s, ensure_ascii=False)` would show it.
+///
+///     quoted("It's\n")   // "\"It's\\n\""
+public func quoted(_ text: String) -> String {
+    var out = "\""
+    for s in text.unicodeScalars {
+        switch s {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if s.value < 0x20 || s.value == 0x7F { out += String(format: "\\u%04x", s.value) } else { out.unicodeScalars.append(s) }
+        }
+    }
+    return out + "\""
+}
