@@ -49,12 +49,9 @@ public struct BytePairTokenizer: Tokenizer {
         precondition(vocabularySize >= 256, "BytePairTokenizer.train: vocabulary size \(vocabularySize) is below the 256 bytes")
         // Distinct pre-tokens with how often each occurs: the counting runs over these only.
         var frequency: [[UInt8]: Int] = [:]
-        let scalars = text.unicodeScalars.map(\.value)
-        var bytes: [UInt8] = []
-        for range in gpt2PreTokenize(scalars) {
-            bytes.removeAll(keepingCapacity: true)
-            for v in scalars[range] { appendUTF8(v, to: &bytes) }
-            frequency[bytes, default: 0] += 1
+        var text = text
+        text.withUTF8 { utf8 in
+            gpt2PreTokenize(utf8) { frequency[Array(utf8[$0]), default: 0] += 1 }
         }
         var words = frequency.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { (ids: $0.key.map(Int.init), count: $0.value) }
         var tokenizer = BytePairTokenizer(merges: [])
@@ -97,24 +94,26 @@ public struct BytePairTokenizer: Tokenizer {
     /// Encodes each pre-token by applying the learned merges in the order they were learned:
     /// repeatedly merge the adjacent pair that was learned first.
     public func encode(_ text: String) -> [Int] {
-        let scalars = text.unicodeScalars.map(\.value)
-        var out: [Int] = []
-        var bytes: [UInt8] = []
-        for range in gpt2PreTokenize(scalars) {
-            bytes.removeAll(keepingCapacity: true)
-            for v in scalars[range] { appendUTF8(v, to: &bytes) }
-            var ids = bytes.map(Int.init)
-            while ids.count > 1 {
-                var best = Int.max, at = -1
-                for k in 0..<(ids.count - 1) {
-                    if let rank = rankOfPair[ids[k] << 20 | ids[k + 1]], rank < best { best = rank; at = k }
-                }
-                if at < 0 { break }
-                ids = Self.apply(merges[best], to: ids)
-            }
-            out += ids
+        var text = text
+        return text.withUTF8 { utf8 in
+            var out: [Int] = []
+            gpt2PreTokenize(utf8) { range in out += encodeChunk(utf8[range].map(Int.init)) }
+            return out
         }
-        return out
+    }
+
+    /// The merges applied to one pre-token's bytes.
+    func encodeChunk(_ bytes: [Int]) -> [Int] {
+        var ids = bytes
+        while ids.count > 1 {
+            var best = Int.max, at = -1
+            for k in 0..<(ids.count - 1) {
+                if let rank = rankOfPair[ids[k] << 20 | ids[k + 1]], rank < best { best = rank; at = k }
+            }
+            if at < 0 { break }
+            ids = Self.apply(merges[best], to: ids)
+        }
+        return ids
     }
 
     /// The bytes of the ids, read as UTF-8 (a token that ends inside a character shows as U+FFFD

@@ -24,8 +24,8 @@ public final class GPT2Tokenizer: Tokenizer {
     private var longRanks: [[UInt8]: Int32] = [:]
     /// Rank (merge order) → id: bytes first, then the token each merge made.
     private let byteIDs: [Int]
-    /// Recently encoded pre-tokens (most words repeat).
-    private var cache: [[UInt8]: [Int]] = [:]
+    /// Recently encoded pre-tokens (most words repeat), by a hash of their bytes.
+    private var cache: [UInt64: (bytes: [UInt8], ids: [Int])] = [:]
 
     public var vocabularySize: Int { tokenBytes.count }
 
@@ -138,23 +138,34 @@ public final class GPT2Tokenizer: Tokenizer {
 
     /// Encodes text with no special tokens.
     public func encodeOrdinary(_ text: String) -> [Int] {
-        let scalars = text.unicodeScalars.map(\.value)
-        var out: [Int] = []
-        out.reserveCapacity(scalars.count / 3)
-        var utf8: [UInt8] = []
-        for range in gpt2PreTokenize(scalars) {
-            utf8.removeAll(keepingCapacity: true)
-            for v in scalars[range] { appendUTF8(v, to: &utf8) }
-            if let cached = cache[utf8] {
-                out += cached
-                continue
+        var text = text
+        return text.withUTF8 { utf8 in
+            var out: [Int] = []
+            out.reserveCapacity(utf8.count / 3)
+            gpt2PreTokenize(utf8) { range in
+                let piece = UnsafeBufferPointer(rebasing: utf8[range])
+                if piece.count == 1 { out.append(byteIDs[Int(piece[0])]); return }
+                // Most pre-tokens are words seen before: look them up by a hash of their bytes.
+                let key = Self.hash(piece)
+                if let entry = cache[key], entry.bytes.elementsEqual(piece) {
+                    out.append(contentsOf: entry.ids)
+                    return
+                }
+                let bytes = Array(piece)
+                let ids = bytePairEncode(bytes)
+                if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
+                cache[key] = (bytes, ids)
+                out.append(contentsOf: ids)
             }
-            let ids = bytePairEncode(utf8)
-            if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
-            cache[utf8] = ids
-            out += ids
+            return out
         }
-        return out
+    }
+
+    /// FNV-1a, 64 bits.
+    @inline(__always) static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return h
     }
 
     /// The byte-pair merge of one pre-token: tiktoken's algorithm. `parts` holds the start of
