@@ -24,8 +24,12 @@ public final class GroupedQueryAttention: Module {
     /// The attention weights of the last call (B, nh, T, T).
     public private(set) var lastWeights: Tensor?
 
+    /// Scores are multiplied by `scale` (default 1/√headDim).
+    public let scale: Float?
+
     public init(dIn: Int, numHeads: Int, numKVHeads: Int, headDim: Int, rope: RotaryEmbedding? = nil,
-                bias: Bool = false, generator: TorchGenerator = .global) {
+                bias: Bool = false, scale: Float? = nil, generator: TorchGenerator = .global) {
+        self.scale = scale
         precondition(numHeads % numKVHeads == 0, "GroupedQueryAttention: \(numHeads) heads are not divisible into \(numKVHeads) kv heads")
         self.numHeads = numHeads
         self.numKVHeads = numKVHeads
@@ -42,19 +46,21 @@ public final class GroupedQueryAttention: Module {
         register("o_proj", oProj)
     }
 
-    /// (B, T, d_in) → (B, T, d_in)
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// (B, T, d_in) → (B, T, d_in). The tokens sit at positions `start..<start+T`; with a
+    /// cache, their keys and values are appended to it and the queries see all cached keys.
+    public func callAsFunction(_ x: Tensor, start: Int = 0, cache: KVCache.Layer? = nil) -> Tensor {
         let (b, t) = (x.shape[0], x.shape[1])
         var q = qProj(x).reshape([b, t, numHeads, headDim]).transpose(1, 2)      // (B, nh, T, hd)
         var k = kProj(x).reshape([b, t, numKVHeads, headDim]).transpose(1, 2)    // (B, kvh, T, hd)
-        let v = vProj(x).reshape([b, t, numKVHeads, headDim]).transpose(1, 2)    // (B, kvh, T, hd)
+        var v = vProj(x).reshape([b, t, numKVHeads, headDim]).transpose(1, 2)    // (B, kvh, T, hd)
         if let rope {
-            q = rope.apply(q, positions: 0..<t)
-            k = rope.apply(k, positions: 0..<t)
+            q = rope.apply(q, positions: start..<(start + t))
+            k = rope.apply(k, positions: start..<(start + t))
         }
+        if let cache { (k, v) = cache.append(keys: k, values: v) }               // (B, kvh, Tk, hd)
         let groups = numHeads / numKVHeads
         let (context, weights) = scaledDotProductAttention(
-            q, repeatKVHeads(k, groups: groups), repeatKVHeads(v, groups: groups), causal: true)  // (B, nh, T, hd)
+            q, repeatKVHeads(k, groups: groups), repeatKVHeads(v, groups: groups), causal: true, scale: scale)  // (B, nh, T, hd)
         lastWeights = weights                                                    // (B, nh, T, T)
         return oProj(context.transpose(1, 2).reshape([b, t, numHeads * headDim]))  // (B, T, d_in)
     }

@@ -151,6 +151,25 @@ extension Tensor {
         }
     }
 
+    /// Places the rows of `self` (n, …) at rows `rows` of a zero tensor with `count` rows,
+    /// adding where a row is named twice: the reverse of `indexSelect(0, rows)`. A mixture of
+    /// experts uses it to put each expert's outputs back among all the tokens.
+    public func scatterRows(_ rows: [Int], count: Int) -> Tensor {
+        precondition(rank >= 1 && rows.count == shape[0], "scatterRows: \(rows.count) row indices for shape \(describeShape(shape))")
+        let inner = shape[1...].reduce(1, *)
+        var out = [Float](repeating: 0, count: count * inner)
+        data.withUnsafeBufferPointer { src in
+            for (k, r) in rows.enumerated() {
+                precondition(r >= 0 && r < count, "scatterRows: row \(r) is out of range for \(count) rows")
+                for j in 0..<inner { out[r * inner + j] += src[k * inner + j] }
+            }
+        }
+        let input = self
+        return Tensor(shape: [count] + shape[1...], data: out).record("indexAdd", [self]) { g in
+            input.accumulateGrad(g.indexSelect(0, rows))
+        }
+    }
+
     /// Picks along `axis` with an index per output element (`torch.gather`): `index` has the
     /// shape of the output, and `out[i][j] = self[i][index[i][j]]` for `axis == 1`.
     public func gather(_ axis: Int, _ index: [Int], indexShape: [Int]) -> Tensor {

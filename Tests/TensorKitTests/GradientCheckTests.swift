@@ -114,6 +114,7 @@ final class GradientCheckTests: XCTestCase {
         gradCheck("slice negative", [x]) { $0[0].slice(1, -2) }
         gradCheck("select", [x]) { $0[0].select(1, -1) }
         gradCheck("indexSelect repeated", [x]) { $0[0].indexSelect(2, [3, 0, 3, 1]) }
+        gradCheck("scatterRows", [testTensor([3, 2], seed: 61)]) { $0[0].scatterRows([2, 0, 2], count: 4) }
         gradCheck("gather", [a23()]) { $0[0].gather(1, [2, 0, 0, 1, 1, 2], indexShape: [2, 3]) }
         gradCheck("gather axis 0", [a23()]) { $0[0].gather(0, [1, 0, 1], indexShape: [1, 3]) }
         gradCheck("tril", [testTensor([2, 4, 4], seed: 16)]) { $0[0].tril() }
