@@ -1,0 +1,76 @@
+// One entry point for every architecture the course reads: look at config.json's
+// `architectures`, load the matching model, run it.
+
+import Foundation
+import TensorKit
+
+/// A loaded Hugging Face model of one of the five architectures the course implements.
+public enum LoadedModel {
+    case gpt2(GPTModel)
+    case llama(LlamaModel)
+    case marian(MarianModel)
+    case bert(BertModel)
+
+    /// Loads `directory` (config.json + model.safetensors), choosing the model by architecture.
+    public static func load(huggingFace directory: URL) throws -> LoadedModel {
+        let checkpoint = try HuggingFaceCheckpoint(directory: directory)
+        switch checkpoint.architecture ?? "" {
+        case "GPT2LMHeadModel", "GPT2Model": return .gpt2(try GPTModel.load(huggingFace: directory))
+        case "LlamaForCausalLM", "MixtralForCausalLM", "MistralForCausalLM": return .llama(try LlamaModel.load(huggingFace: directory))
+        case "MarianMTModel": return .marian(try MarianModel.load(huggingFace: directory))
+        case let name where name.hasPrefix("Bert"): return .bert(try BertModel.load(huggingFace: directory))
+        case let name:
+            throw InputError(path: checkpoint.configPath, problem: name.isEmpty ? "names no architecture" : "architecture \(name) is not one the course implements",
+                             hint: "supported: GPT2LMHeadModel, LlamaForCausalLM, MixtralForCausalLM, MarianMTModel, BertModel")
+        }
+    }
+
+    /// The name of the output this model produces: `logits`, or `last_hidden_state` for BERT.
+    public var outputName: String {
+        if case .bert = self { return "last_hidden_state" }
+        return "logits"
+    }
+
+    /// Runs the model in evaluation mode on ids (B, T); Marian also needs the decoder's ids.
+    public func forward(_ ids: [Int], shape: [Int], decoderIDs: (shape: [Int], values: [Int])? = nil) throws -> Tensor {
+        try withNoGrad {
+            switch self {
+            case .gpt2(let m):
+                m.eval()
+                guard shape[1] <= m.config.contextLength else {
+                    throw InputError(path: "input_ids", problem: "\(shape[1]) tokens exceed the model's context of \(m.config.contextLength)")
+                }
+                return m(ids, shape: shape)
+            case .llama(let m):
+                m.eval()
+                return m(ids, shape: shape)
+            case .bert(let m):
+                m.eval()
+                guard shape[1] <= m.config.maxPositions else {
+                    throw InputError(path: "input_ids", problem: "\(shape[1]) tokens exceed the model's \(m.config.maxPositions) positions")
+                }
+                return m(ids, shape: shape)
+            case .marian(let m):
+                m.eval()
+                guard let decoder = decoderIDs else {
+                    throw InputError(path: "decoder_input_ids", problem: "is missing", hint: "an encoder–decoder model needs the decoder's input ids too")
+                }
+                guard decoder.shape[0] == shape[0] else {
+                    throw InputError(path: "decoder_input_ids", problem: "batch \(decoder.shape[0]) differs from input_ids' batch \(shape[0])")
+                }
+                let memory = m.encode(ids, shape: shape)
+                return m.logits(m.decode(decoder.values, shape: decoder.shape, memory: memory))
+            }
+        }
+    }
+
+    /// The vocabulary size, for checking ids.
+    public var vocabularySize: Int {
+        switch self {
+        case .gpt2(let m): return m.config.vocabSize
+        case .llama(let m): return m.config.vocabSize
+        case .marian(let m): return m.config.vocabSize
+        case .bert(let m): return m.config.vocabSize
+        }
+    }
+}
