@@ -66,7 +66,8 @@ final class AttentionChapterTests: XCTestCase {
 
     func testHelpAndBadFlags() throws {
         for chapter in ["Chapter02_TransformersAndSelfAttention", "Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention",
-                        "Chapter06_MultiHeadAttention"] {
+                        "Chapter06_MultiHeadAttention", "Chapter10_AddAndNormalizeAgain", "Chapter11_LinearLayerAndProjection",
+                        "Chapter01_DataAndTokenization"] {
             let help = try runChapter(chapter, ["--help"])
             XCTAssertEqual(help.status, 0)
             XCTAssertTrue(help.stdout.contains("Usage: swift run \(chapter)"), help.stdout)
