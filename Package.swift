@@ -36,6 +36,7 @@ let chapters: [(name: String, dependencies: [Target.Dependency])] = [
     ("Chapter04_SelfAttentionWithWeights", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter05_CausalAttention", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter06_MultiHeadAttention", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
+    ("Chapter08_AddAndNormalize", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter10_AddAndNormalizeAgain", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter11_LinearLayerAndProjection", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
 ]

@@ -1,27 +1,19 @@
 // What every tokenizer of the course does: text → token ids → text.
+//
+// The word, character, byte-pair, GPT-2, WordPiece and SentencePiece tokenizers all adopt
+// this protocol, so a chapter can hold "a tokenizer" and swap one for another.
 
 /// Turns text into token ids and back.
+///
+///     let tokenizer: Tokenizer = CharTokenizer(training: "hello")
+///     tokenizer.encode("hole")            // [1, 3, 2, 0]
+///     tokenizer.decode([1, 3, 2, 0])      // "hole"
+///     tokenizer.vocabularySize            // 4 (e, h, l, o)
 public protocol Tokenizer {
     /// The ids of `text`.
     func encode(_ text: String) -> [Int]
     /// The text of `ids`.
     func decode(_ ids: [Int]) -> String
-    /// How many different ids there are.
+    /// How many different ids there are (every id is in `0..<vocabularySize`).
     var vocabularySize: Int { get }
-}
-
-/// Why a tokenizer could not be built or used: names the file (or the input) and what is
-/// wrong, with a hint.
-public struct TokenizerError: Error, CustomStringConvertible, Equatable {
-    public let source: String
-    public let problem: String
-    public let hint: String
-
-    public init(_ source: String, _ problem: String, hint: String = "") {
-        self.source = source
-        self.problem = problem
-        self.hint = hint
-    }
-
-    public var description: String { "\(source): \(problem)" + (hint.isEmpty ? "" : "\nhint: \(hint)") }
 }

@@ -15,3 +15,19 @@ final class BlockChapterTests: XCTestCase {
         }
     }
 }
+
+/// Chapter 8 against the book's printed numbers.
+final class AddAndNormalizeChapterTests: XCTestCase {
+    func testMatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter08_AddAndNormalize")
+    }
+
+    func testBookFigures() throws {
+        let out = try runChapter("Chapter08_AddAndNormalize").stdout
+        for figure in ["layers.0.0.weight         2.0174e-04      2.2170e-01", "layers.4.0.weight         5.0496e-03      1.3259e+00",
+                       "tensor([[0.2260, 0.3470, 0.0000, 0.2216, 0.0000, 0.0000],", "tensor([[0.1324],", "tensor([[0.0231],",
+                       "tensor([[ 0.6159,  1.4126, -0.8719,  0.5872, -0.8719, -0.8719],"] {
+            XCTAssertTrue(out.contains(figure), "missing: \(figure)")
+        }
+    }
+}

@@ -1,0 +1,175 @@
+// Chapter 8 — Add & normalize: residual (shortcut) connections keep gradients alive through
+// deep stacks; LayerNorm and RMSNorm keep activations at a steady scale. Pre-norm and
+// post-norm are the two ways to combine them.
+
+import CourseKit
+import Foundation
+import LLMKit
+import TensorKit
+
+let options = Options(program: "Chapter08_AddAndNormalize", summary: "residual connections, LayerNorm, RMSNorm, pre- vs post-norm")
+let seed = options.int("--seed", default: 123, help: "seed of the examples' weights and inputs")
+let depth = options.int("--depth", default: 12, help: "blocks in the pre-norm vs post-norm comparison")
+options.parse()
+if depth.value < 2 || depth.value > 64 { options.fail("--depth must be between 2 and 64, got \(depth.value)") }
+
+chapterTitle(8, "Add & normalize")
+
+// MARK: - Shortcuts
+
+/// The book's ExampleDeepNeuralNetwork: five Linear + GELU layers, with or without shortcuts.
+final class DeepNetwork: Module {
+    let layers: [Linear]
+    let useShortcut: Bool
+
+    init(sizes: [Int], useShortcut: Bool) {
+        layers = (0..<(sizes.count - 1)).map { Linear(sizes[$0], sizes[$0 + 1]) }
+        self.useShortcut = useShortcut
+        super.init()
+        // named layers.N.0 as the book's nn.Sequential(Linear, GELU) inside a ModuleList
+        let list = Module()
+        for (i, layer) in layers.enumerated() {
+            let sequential = Module()
+            sequential.register("0", layer)
+            list.register(String(i), sequential)
+        }
+        register("layers", list)
+    }
+
+    func callAsFunction(_ input: Tensor) -> Tensor {
+        var x = input
+        for layer in layers {
+            let output = layer(x).gelu(approximate: true)
+            x = useShortcut && output.shape == x.shape ? x + output : output
+        }
+        return x
+    }
+}
+
+section("8.1 Shortcut connections")
+say("""
+Gradients flow backwards through every layer, and each layer multiplies them by its \
+derivative. Through many layers they can shrink towards zero: the first layers then barely \
+learn (vanishing gradients). A shortcut adds a layer's input to its output, x + f(x), so the \
+gradient always has a path that is multiplied by 1. The book's experiment: five layers of \
+Linear + GELU, input [1, 0, −1], target 0, mean squared error; seed \(seed.value) for each network. \
+The mean absolute gradient of each layer's weights:
+""")
+let sizes = [3, 3, 3, 3, 3, 1]
+let sample = Tensor([[1, 0, -1]])
+var gradientRows: [[String]] = []
+var means: [[Double]] = []
+for useShortcut in [false, true] {
+    Tensor.manualSeed(UInt64(seed.value))
+    let network = DeepNetwork(sizes: sizes, useShortcut: useShortcut)
+    let output = network(sample)
+    let loss = (output - Tensor([[0]])).squared().mean()
+    loss.backward()
+    means.append(network.namedParameters().filter { $0.name.hasSuffix("weight") }.map { Double($0.tensor.grad!.abs().mean().item) })
+}
+for (i, name) in ["layers.0.0.weight", "layers.1.0.weight", "layers.2.0.weight", "layers.3.0.weight", "layers.4.0.weight"].enumerated() {
+    gradientRows.append([name, String(format: "%.4e", means[0][i]), String(format: "%.4e", means[1][i])])
+}
+table(["parameter", "without shortcuts", "with shortcuts"], gradientRows, rightAligned: [1, 2])
+say("""
+Without shortcuts the gradient of the first layer is 25 times smaller than the last one's; \
+with them it stays of the same order all the way down. (The book prints the same numbers: \
+2.0174e-04 … 5.0496e-03 without, 2.2170e-01 … 1.3259e+00 with.)
+""")
+
+// MARK: - LayerNorm
+
+section("8.2 Layer normalisation, from scratch")
+say("""
+LayerNorm rescales each token's vector to mean 0 and variance 1, so the numbers entering \
+each layer stay in a range where training is stable. The book's example: torch.manual_seed(\(seed.value)), \
+a batch of 2 inputs with 5 features, a Linear(5, 6) + ReLU layer:
+""")
+Tensor.manualSeed(UInt64(seed.value))
+let batch = Tensor.randn([2, 5])                                  // (2, 5)
+let layer = Linear(5, 6)
+let out = layer(batch).relu()                                      // (2, 6)
+show("layer output", out)
+let mean = out.mean(axis: -1, keepDim: true)                       // (2, 1)
+let variance = out.variance(axis: -1, keepDim: true)               // (2, 1), unbiased like torch.var
+show("mean of each row", mean)
+show("variance of each row", variance)
+let normalized = (out - mean) / variance.sqrt()                    // (2, 6)
+show("(out − mean) / √variance", normalized)
+print("its row means:     \(normalized.mean(axis: -1, keepDim: true).detach().formatted(precision: 4))")
+print("its row variances: \(normalized.variance(axis: -1, keepDim: true).detach())")
+say("""
+
+The LayerNorm module adds three things: a small ε under the square root (no division by \
+zero), the biased variance (divide by n, as PyTorch's LayerNorm does), and a learned scale \
+and shift, starting at 1 and 0, so the model can undo the normalisation where it helps:
+
+    LayerNorm(x) = (x − mean) / √(var + ε) · scale + shift
+""")
+let norm = LayerNorm(5)
+let normedBatch = norm(batch)
+show("LayerNorm(5)(batch)", normedBatch)
+print("row means:     \(normedBatch.mean(axis: -1, keepDim: true).detach().formatted(precision: 4))")
+print("row variances: \(normedBatch.variance(axis: -1, unbiased: false, keepDim: true).detach())")
+
+// MARK: - RMSNorm
+
+section("8.3 RMSNorm")
+say("""
+Llama, Mistral and most recent models use RMSNorm: it skips the mean and the shift and only \
+divides by the root mean square — cheaper, and in practice as good:
+
+    RMSNorm(x) = x / √(mean(x²) + ε) · scale
+""")
+let rmsNorm = RMSNorm(5, eps: 1e-5)
+let rmsBatch = rmsNorm(batch)
+show("RMSNorm(5)(batch)", rmsBatch)
+print("row root-mean-squares: \((rmsBatch * rmsBatch).mean(axis: -1, keepDim: true).sqrt().detach())")
+print("row means (not forced to 0): \(rmsBatch.mean(axis: -1, keepDim: true).detach())")
+
+// MARK: - Pre-norm vs post-norm
+
+section("8.4 Pre-norm and post-norm")
+say("""
+Where does the normalisation go? The 2017 Transformer (and BERT, Marian) normalise after \
+adding: x ← LN(x + f(x)) — post-norm. GPT-2 and later normalise the input of each sub-layer \
+and add the result unnormalised: x ← x + f(LN(x)) — pre-norm. Pre-norm keeps a clean \
+residual path from the loss to the first layer, which makes deep stacks easier to train. \
+A stack of \(depth.value) random blocks (f = Linear–GELU–Linear, d = 16), the gradient reaching each \
+block's input:
+""")
+let d = 16
+Tensor.manualSeed(UInt64(seed.value))
+let blocks = (0..<depth.value).map { _ in (up: Linear(d, 4 * d), down: Linear(4 * d, d), norm: LayerNorm(d)) }
+let input = Tensor.randn([4, d]), direction = Tensor.randn([4, d])
+var gradientNorms: [[Float]] = []
+for preNorm in [true, false] {
+    for b in blocks { b.up.zeroGrad(); b.down.zeroGrad() }
+    var x = input
+    for b in blocks {
+        x = preNorm ? x + b.down(b.up(b.norm(x)).gelu())       // x + f(LN(x))
+                    : b.norm(x + b.down(b.up(x).gelu()))       // LN(x + f(x))
+    }
+    (x * direction).mean().backward()                          // a fixed random loss
+    gradientNorms.append(blocks.map { ($0.up.weight.grad! * $0.up.weight.grad!).sum().sqrt().item })
+}
+var normRows: [[String]] = []
+for i in 0..<depth.value where i < 3 || i >= depth.value - 2 || i % 4 == 3 {
+    normRows.append(["block \(i + 1)", String(format: "%.2e", Double(gradientNorms[0][i])), String(format: "%.2e", Double(gradientNorms[1][i]))])
+}
+table(["", "pre-norm: ‖∇W‖", "post-norm: ‖∇W‖"], normRows, rightAligned: [1, 2])
+say("""
+At initialisation both arrangements pass usable gradients to every block — the shortcuts \
+see to that — and pre-norm's are somewhat larger throughout. The difference that matters \
+shows during training: in post-norm every gradient on its way back passes through each \
+LayerNorm, and deep post-norm models need a careful learning-rate warm-up to train at all; \
+pre-norm models are far less fussy, which is why GPT-2 switched.
+""")
+
+section("What to remember")
+say("""
+Residual connections (x + f(x)) give gradients a direct path through deep networks; \
+normalisation (LayerNorm, or RMSNorm without the mean) keeps every layer's input at a steady \
+scale. GPT puts the norm before each sub-layer (pre-norm). Chapter 9 builds the feed-forward \
+sub-layer; chapter 10 assembles the complete block.
+""")
