@@ -37,6 +37,7 @@ let chapters: [(name: String, dependencies: [Target.Dependency])] = [
     ("Chapter05_CausalAttention", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter06_MultiHeadAttention", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter08_AddAndNormalize", ["TensorKit", "LLMKit", "CourseKit"]),
+    ("Chapter09_FeedForwardNetwork", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter10_AddAndNormalizeAgain", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter11_LinearLayerAndProjection", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
 ]

@@ -80,3 +80,34 @@ public func sparkline(_ values: [Float], width: Int = 60) -> String {
         hi > lo ? bars[min(bars.count - 1, Int((v - lo) / (hi - lo) * Float(bars.count - 1) + 0.5))] : bars[3]
     })
 }
+
+/// Plots one or more series over a shared x axis on a character grid; each series draws
+/// with its own mark, and the y range is printed on the left.
+///
+///     plot(x: xs, series: [("ReLU", "r", relu), ("GELU", "g", gelu)], height: 12)
+public func plot(x: [Float], series: [(name: String, mark: Character, values: [Float])], width: Int = 61, height: Int = 15) -> String {
+    precondition(!x.isEmpty && series.allSatisfy { $0.values.count == x.count }, "plot: every series needs one value per x")
+    let all = series.flatMap(\.values)
+    let (lo, hi) = (all.min()!, all.max()!)
+    let (xlo, xhi) = (x.min()!, x.max()!)
+    var grid = [[Character]](repeating: [Character](repeating: " ", count: width), count: height)
+    func row(_ v: Float) -> Int { height - 1 - Int(((v - lo) / max(hi - lo, 1e-12) * Float(height - 1)).rounded()) }
+    func column(_ v: Float) -> Int { Int(((v - xlo) / max(xhi - xlo, 1e-12) * Float(width - 1)).rounded()) }
+    if lo < 0 && hi > 0 { let r = row(0); for c in 0..<width { grid[r][c] = "·" } }
+    if xlo < 0 && xhi > 0 { let c = column(0); for r in 0..<height where grid[r][c] == " " { grid[r][c] = "·" } }
+    for s in series {
+        for (xv, yv) in zip(x, s.values) { grid[row(yv)][column(xv)] = s.mark }
+    }
+    let labelWidth = max(fixed(hi, 1).count, fixed(lo, 1).count)
+    var lines: [String] = []
+    for (r, cells) in grid.enumerated() {
+        let label = r == 0 ? fixed(hi, 1) : (r == height - 1 ? fixed(lo, 1) : "")
+        let line = pad(label, labelWidth, right: true) + " │" + String(cells)
+        lines.append(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+    }
+    lines.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: width))
+    let left = fixed(xlo, 1), right = fixed(xhi, 1)
+    lines.append(String(repeating: " ", count: labelWidth + 2) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
+    lines.append(String(repeating: " ", count: labelWidth + 2) + series.map { "\($0.mark) \($0.name)" }.joined(separator: "   "))
+    return lines.joined(separator: "\n") + "\n"
+}

@@ -31,3 +31,19 @@ final class AddAndNormalizeChapterTests: XCTestCase {
         }
     }
 }
+
+final class FeedForwardChapterTests: XCTestCase {
+    func testMatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter09_FeedForwardNetwork")
+    }
+
+    func testFiguresAndFlags() throws {
+        let out = try runChapter("Chapter09_FeedForwardNetwork").stdout
+        for figure in ["-1.0  0.0000       -0.1587      -0.1588", "1.0  1.0000        0.8413       0.8412", "parameters: 4,722,432"] {
+            XCTAssertTrue(out.contains(figure), "missing: \(figure)")
+        }
+        let bad = try runChapter("Chapter09_FeedForwardNetwork", ["--experts", "2", "--top-k", "3"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--top-k (3) must be between 1 and --experts (2)"), bad.stderr)
+    }
+}
