@@ -36,6 +36,7 @@ let chapters: [(name: String, dependencies: [Target.Dependency])] = [
     ("Chapter04_SelfAttentionWithWeights", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter05_CausalAttention", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter06_MultiHeadAttention", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
+    ("Chapter07_IntroducingTransformers", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter08_AddAndNormalize", ["TensorKit", "LLMKit", "CourseKit"]),
     ("Chapter09_FeedForwardNetwork", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter10_AddAndNormalizeAgain", ["TensorKit", "LLMKit", "CourseKit"]),

@@ -40,7 +40,8 @@ public final class MarianModel: Module {
 
     public init(_ c: MarianConfig, generator: TorchGenerator = .global) {
         config = c
-        shared = Embedding(c.vocabSize, c.dModel, generator: generator)
+        // N(0, 1/d), as the Transformer paper's embeddings: multiplied by √d they have unit scale
+        shared = Embedding(weight: generator.randn([c.vocabSize, c.dModel]) / Float(c.dModel).squareRoot())
         encoderLayers = (0..<c.encoderLayers).map { _ in
             EncoderLayer(dModel: c.dModel, heads: c.encoderHeads, ffn: c.encoderFFN, activation: c.activation, generator: generator)
         }
