@@ -47,3 +47,17 @@ final class FeedForwardChapterTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--top-k (3) must be between 1 and --experts (2)"), bad.stderr)
     }
 }
+
+final class IntroducingTransformersChapterTests: XCTestCase {
+    func testMatchesExpectedOutput() throws {
+        try assertMatchesExpected("Chapter07_IntroducingTransformers")
+    }
+
+    /// The tiny encoder–decoder really learns to reverse: at least 95 % of unseen sequences.
+    func testItLearnsTheTask() throws {
+        let out = try runChapter("Chapter07_IntroducingTransformers").stdout
+        let line = out.split(separator: "\n").first { $0.hasPrefix("on 200 new sequences") }!
+        let exact = Int(line.split(separator: " ").drop { $0 != "and" }.dropFirst().first!)!
+        XCTAssertGreaterThanOrEqual(exact, 190, String(line))
+    }
+}
