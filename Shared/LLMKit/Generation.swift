@@ -1,0 +1,64 @@
+// The autoregressive loop: run the model, pick the next token, append it, repeat. With a KV
+// cache the prompt is processed once (prefill) and every later step feeds only the newest
+// token, reusing the keys and values of all earlier ones.
+
+import Foundation
+import TensorKit
+
+/// A decoder-only model that can generate: GPT-2, Llama, Mixtral.
+public protocol CausalLanguageModel: AnyObject {
+    /// Logits (B, T, V) for ids (B, T); with a cache the ids continue the cached ones.
+    func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor
+    func makeCache() -> KVCache
+    /// The longest sequence the model can attend over.
+    var contextLength: Int { get }
+    var vocabularySize: Int { get }
+}
+
+extension GPTModel: CausalLanguageModel {
+    public func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor { self(ids, shape: shape, cache: cache) }
+    public var contextLength: Int { config.contextLength }
+    public var vocabularySize: Int { config.vocabSize }
+}
+
+extension LlamaModel: CausalLanguageModel {
+    public func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor { self(ids, shape: shape, cache: cache) }
+    public var contextLength: Int { config.maxPositions }
+    public var vocabularySize: Int { config.vocabSize }
+}
+
+/// Generates up to `maxNewTokens` tokens after `prompt` and returns only the new ones.
+///
+/// - `useCache`: prefill the prompt once, then one token per step (fast); without it every
+///   step reruns the model on the whole text, cropped to the context window.
+/// - `stopAt`: a token (end-of-text) after which generation stops.
+/// - `onToken`: sees each token as soon as it is chosen (streaming).
+public func generate(_ model: CausalLanguageModel, prompt: [Int], maxNewTokens: Int, sampler: Sampler = Sampler(),
+                     useCache: Bool = true, stopAt: Int? = nil, onToken: ((Int) -> Void)? = nil) -> [Int] {
+    precondition(!prompt.isEmpty, "generate: the prompt is empty")
+    var ids = prompt
+    var generated: [Int] = []
+    let cache = useCache ? model.makeCache() : nil
+    return withNoGrad {
+        var pending = prompt                                    // what the model has not seen yet
+        for _ in 0..<maxNewTokens {
+            let logits: Tensor
+            if let cache {
+                if cache.length + pending.count > model.contextLength { break }      // the cache cannot slide
+                logits = model.logits(pending, shape: [1, pending.count], cache: cache)
+            } else {
+                let window = Array(ids.suffix(model.contextLength))                   // crop to the context
+                logits = model.logits(window, shape: [1, window.count], cache: nil)
+            }
+            let t = logits.shape[1], v = logits.shape[2]
+            let last = Array(logits.data[((t - 1) * v)..<(t * v)])                    // the last position's logits
+            let next = sampler.next(last, history: ids)
+            ids.append(next)
+            generated.append(next)
+            onToken?(next)
+            pending = [next]
+            if next == stopAt { break }
+        }
+        return generated
+    }
+}
