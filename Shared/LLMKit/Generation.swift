@@ -9,6 +9,9 @@ import TensorKit
 public protocol CausalLanguageModel: AnyObject {
     /// Logits (B, T, V) for ids (B, T); with a cache the ids continue the cached ones.
     func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor
+    /// The logits of the last position only (B, V): all that generation needs, and far less
+    /// work than projecting every position onto the whole vocabulary.
+    func lastLogits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor
     func makeCache() -> KVCache
     /// The longest sequence the model can attend over.
     var contextLength: Int { get }
@@ -17,12 +20,18 @@ public protocol CausalLanguageModel: AnyObject {
 
 extension GPTModel: CausalLanguageModel {
     public func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor { self(ids, shape: shape, cache: cache) }
+    public func lastLogits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor {
+        lmHead(hiddenStates(ids, shape: shape, cache: cache).select(1, shape[1] - 1))     // (B, V)
+    }
     public var contextLength: Int { config.contextLength }
     public var vocabularySize: Int { config.vocabSize }
 }
 
 extension LlamaModel: CausalLanguageModel {
     public func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor { self(ids, shape: shape, cache: cache) }
+    public func lastLogits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor {
+        lmHead(hiddenStates(ids, shape: shape, cache: cache).select(1, shape[1] - 1))     // (B, V)
+    }
     public var contextLength: Int { config.maxPositions }
     public var vocabularySize: Int { config.vocabSize }
 }
@@ -45,14 +54,12 @@ public func generate(_ model: CausalLanguageModel, prompt: [Int], maxNewTokens: 
             let logits: Tensor
             if let cache {
                 if cache.length + pending.count > model.contextLength { break }      // the cache cannot slide
-                logits = model.logits(pending, shape: [1, pending.count], cache: cache)
+                logits = model.lastLogits(pending, shape: [1, pending.count], cache: cache)   // (1, V)
             } else {
                 let window = Array(ids.suffix(model.contextLength))                   // crop to the context
-                logits = model.logits(window, shape: [1, window.count], cache: nil)
+                logits = model.lastLogits(window, shape: [1, window.count], cache: nil)       // (1, V)
             }
-            let t = logits.shape[1], v = logits.shape[2]
-            let last = Array(logits.data[((t - 1) * v)..<(t * v)])                    // the last position's logits
-            let next = sampler.next(last, history: ids)
+            let next = sampler.next(logits.data, history: ids)
             ids.append(next)
             generated.append(next)
             onToken?(next)

@@ -67,7 +67,7 @@ final class AttentionChapterTests: XCTestCase {
     func testHelpAndBadFlags() throws {
         for chapter in ["Chapter02_TransformersAndSelfAttention", "Chapter03_SimplifiedSelfAttention", "Chapter04_SelfAttentionWithWeights", "Chapter05_CausalAttention",
                         "Chapter06_MultiHeadAttention", "Chapter07_IntroducingTransformers", "Chapter08_AddAndNormalize", "Chapter09_FeedForwardNetwork", "Chapter10_AddAndNormalizeAgain", "Chapter11_LinearLayerAndProjection",
-                        "Chapter12_FindingTheNextWord", "Chapter01_DataAndTokenization"] {
+                        "Chapter12_FindingTheNextWord", "Chapter13_AutoregressiveLoopAndKVCache", "Chapter01_DataAndTokenization"] {
             let help = try runChapter(chapter, ["--help"])
             XCTAssertEqual(help.status, 0)
             XCTAssertTrue(help.stdout.contains("Usage: swift run \(chapter)"), help.stdout)

@@ -16,3 +16,52 @@ final class FindingTheNextWordChapterTests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
     }
 }
+
+final class AutoregressiveLoopChapterTests: XCTestCase {
+    let chapter = "Chapter13_AutoregressiveLoopAndKVCache"
+
+    func testMatchesExpectedOutput() throws {
+        try assertMatchesExpected(chapter, ["--no-timing"])
+    }
+
+    func testCachedAndUncachedAgree() throws {
+        let out = try runChapter(chapter, ["--no-timing"]).stdout
+        XCTAssertTrue(out.contains("cached and uncached generation give the same 20 tokens: true"))
+        XCTAssertTrue(out.contains("73,728 bytes per token"))
+    }
+
+    /// `generate --json` on the fixture models equals Hugging Face's greedy generation.
+    func testGenerateCommandMatchesHuggingFace() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("generation/greedy.json"))) as! [String: Any]
+        for c in (json["cases"] as! [[String: Any]]).prefix(4) {
+            let model = fixtures.appendingPathComponent(c["model"] as! String).path
+            let prompt = (c["prompt"] as! [Int]).map(String.init).joined(separator: ",")
+            let expected = c["generated"] as! [Int]
+            for extra in [[], ["--no-cache"]] {
+                let run = try runChapter(chapter, ["generate", model, "--prompt-ids", prompt, "--max-new-tokens", String(expected.count), "--json"] + extra)
+                XCTAssertEqual(run.status, 0, run.stderr)
+                let last = run.stdout.split(separator: "\n").last!
+                let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as! [String: Any]
+                XCTAssertEqual(object["ids"] as? [Int], expected, "\(c["model"]!) \(prompt) \(extra)")
+                XCTAssertNotNil(object["tokens_per_second"] as? Double)
+            }
+        }
+    }
+
+    func testGenerateErrors() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
+        let missing = try runChapter(chapter, ["generate", "/no/such/model", "--prompt-ids", "1"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("/no/such/model: is not a directory"), missing.stderr)
+        let long = (0..<70).map(String.init).joined(separator: ",")
+        let tooLong = try runChapter(chapter, ["generate", fixtures.appendingPathComponent("gpt2-tiny").path, "--prompt-ids", long])
+        XCTAssertTrue(tooLong.stderr.contains("the prompt is 70 tokens; the model's context is 64"), tooLong.stderr)
+        let bert = try runChapter(chapter, ["generate", fixtures.appendingPathComponent("bert-tiny").path, "--prompt-ids", "1"])
+        XCTAssertTrue(bert.stderr.contains("generate needs a decoder-only model"), bert.stderr)
+        let both = try runChapter(chapter, ["--greedy", "--temperature", "0.5"])
+        XCTAssertEqual(both.status, 2)
+        let badIDs = try runChapter(chapter, ["generate", fixtures.appendingPathComponent("gpt2-tiny").path, "--prompt-ids", "1,x"])
+        XCTAssertTrue(badIDs.stderr.contains("is not a comma-separated list of integers"), badIDs.stderr)
+    }
+}
