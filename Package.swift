@@ -62,7 +62,7 @@ let testTargets: [Target] = [
     // Runs every chapter's real program and compares its output with Tests/ExpectedOutputs.
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) }, path: "Tests/ChapterTests"),
     .executableTarget(
-        name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers"], path: "Tests/Benchmarks",
+        name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers", "LLMKit"], path: "Tests/Benchmarks",
         swiftSettings: fastMath),
 ]
 

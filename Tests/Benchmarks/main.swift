@@ -3,6 +3,7 @@
 // Shapes follow ../shared/tools/torch_bench.py, so the two sides can be compared run for run.
 
 import Foundation
+import LLMKit
 import TensorKit
 import Tokenizers
 
@@ -68,12 +69,29 @@ func benchmarkGPT2Encode() {
     report("gpt2-encode", Double(text.utf8.count) / seconds / 1e6, "MB/s")
 }
 
+/// GPT-2 small's shape with random weights: a 16-token prompt, 64 greedy new tokens, as
+/// torch_bench.py's `generate` (Hugging Face GPT2LMHeadModel, default config).
+func benchmarkGenerate(cache: Bool) {
+    let config = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 12,
+                           qkvBias: true, tiedHead: true)
+    let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
+    model.eval()
+    let prompt = TorchGenerator(seed: 1).randint(0, 50257, [16])
+    _ = generate(model, prompt: prompt, maxNewTokens: 8, useCache: cache)            // warm-up
+    let start = now()
+    let out = generate(model, prompt: prompt, maxNewTokens: 64, useCache: cache)
+    precondition(out.count == 64, "generate: \(out.count) tokens")
+    report("generate-gpt2-124m-\(cache ? "cache" : "nocache")", 64 / (now() - start), "tokens/s")
+}
+
 let benchmarks: [(name: String, run: () -> Void)] = [
     ("matmul-128", { benchmarkMatmul(128) }),
     ("matmul-256", { benchmarkMatmul(256) }),
     ("matmul-512", { benchmarkMatmul(512) }),
     ("matmul-1024", { benchmarkMatmul(1024) }),
     ("gpt2-encode", benchmarkGPT2Encode),
+    ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
+    ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
 ]
 
 let filter = CommandLine.arguments.dropFirst().first

@@ -208,6 +208,14 @@ func packB(_ B: Operand, rows: Range<Int>, n: Int, into out: UnsafeMutablePointe
                     store16(load16(src), dst + p * nr)
                     store16(load16(src + 16), dst + p * nr + 16)
                 }
+            } else if B.rowStride == 1 {
+                // B is stored transposed (a weight matrix (out, in)): read each of the 32
+                // columns along k, where it is contiguous, and scatter into the panel.
+                if width < nr { (dst).update(repeating: 0, count: nr * kc) }
+                for col in 0..<width {
+                    let src = B.base + (j0 + col) * B.colStride + rows.lowerBound
+                    for p in 0..<kc { dst[p * nr + col] = src[p] }
+                }
             } else {
                 for (p, row) in rows.enumerated() {
                     for col in 0..<nr { dst[p * nr + col] = col < width ? B[row, j0 + col] : 0 }
