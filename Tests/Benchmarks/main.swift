@@ -84,6 +84,19 @@ func benchmarkGenerate(cache: Bool) {
     report("generate-gpt2-124m-\(cache ? "cache" : "nocache")", 64 / (now() - start), "tokens/s")
 }
 
+/// One uncached forward pass of GPT-2 small's body (2 layers) at 64 tokens: a target for
+/// profilers (`valgrind --tool=callgrind .build/release/Benchmarks profile-forward`).
+func profileForward() {
+    let config = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 2,
+                           qkvBias: true, tiedHead: true)
+    let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
+    model.eval()
+    let ids = TorchGenerator(seed: 1).randint(0, 50257, [64])
+    let start = now()
+    _ = withNoGrad { model.lastLogits(ids, shape: [1, 64], cache: nil) }
+    report("profile-forward", (now() - start) * 1000, "ms")
+}
+
 let benchmarks: [(name: String, run: () -> Void)] = [
     ("matmul-128", { benchmarkMatmul(128) }),
     ("matmul-256", { benchmarkMatmul(256) }),
@@ -92,6 +105,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("gpt2-encode", benchmarkGPT2Encode),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
+    ("profile-forward", profileForward),
 ]
 
 let filter = CommandLine.arguments.dropFirst().first

@@ -33,8 +33,38 @@ func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
 }
 
 /// A fixed set of worker threads that take task indices from a shared counter.
+///
+/// Each call publishes a `Job`; whoever is awake takes tasks from it until none are left. The
+/// caller works too and returns as soon as every task has *finished* — it never waits for a
+/// worker that is asleep or not scheduled (a loaded machine must not stall the kernels). A
+/// worker that arrives late finds no task left and goes back to waiting; it holds its own
+/// reference to the job, so nothing it touches has gone away.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(1, ProcessInfo.processInfo.activeProcessorCount) - 1)
+
+    final class Job: @unchecked Sendable {
+        let body: (Int) -> Void
+        let count: Int
+        let participants: Int
+        let nextTask = Atomic<Int>(0)
+        let finishedTasks = Atomic<Int>(0)
+
+        init(body: @escaping (Int) -> Void, count: Int, participants: Int) {
+            self.body = body
+            self.count = count
+            self.participants = participants
+        }
+
+        /// Takes tasks until none are left.
+        func work() {
+            while true {
+                let task = nextTask.add(1, ordering: .relaxed).oldValue
+                if task >= count { return }
+                body(task)
+                finishedTasks.add(1, ordering: .releasing)
+            }
+        }
+    }
 
     private final class Worker: @unchecked Sendable {
         let sleeping = Atomic<Bool>(false)
@@ -44,16 +74,9 @@ final class WorkerPool: @unchecked Sendable {
     private let workers: [Worker]
     /// Bumped for every job; workers watch it.
     private let generation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
-    private let finishedTasks = Atomic<Int>(0)
-    /// Workers done with the current job: the job is over only when all have checked out.
-    private let checkedOut = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    // The current job, written before `generation` is bumped and read after it is seen.
-    private var taskCount = 0
-    private var job: ((Int) -> Void)?
-    /// How many workers take part in the current job (TensorKitConfig.threadCount − 1 at most).
-    private var activeWorkers = 0
+    private let lock = NSLock()
+    private var current: Job?
 
     private init(workers count: Int) {
         workers = (0..<count).map { _ in Worker() }
@@ -70,33 +93,22 @@ final class WorkerPool: @unchecked Sendable {
             for t in 0..<tasks { body(t) }
             return
         }
-        job = body
-        taskCount = tasks
-        activeWorkers = min(workers.count, TensorKitConfig.threadCount - 1)
-        nextTask.store(0, ordering: .relaxed)
-        finishedTasks.store(0, ordering: .relaxed)
-        checkedOut.store(0, ordering: .relaxed)
+        let job = Job(body: body, count: tasks, participants: min(workers.count, TensorKitConfig.threadCount - 1))
+        lock.lock()
+        current = job
+        lock.unlock()
         // Sequentially consistent, with the worker's store-then-load below: one of the two
         // always sees the other (a store followed by a load may otherwise be reordered).
         generation.add(1, ordering: .sequentiallyConsistent)
-        for worker in workers.prefix(activeWorkers) where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+        for worker in workers.prefix(job.participants) where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
             worker.wake.signal()
         }
-        work()
-        while finishedTasks.load(ordering: .acquiring) < tasks || checkedOut.load(ordering: .acquiring) < activeWorkers {}
-        job = nil
+        job.work()
+        while job.finishedTasks.load(ordering: .acquiring) < tasks {}
+        lock.lock()
+        current = nil
+        lock.unlock()
         busy.store(false, ordering: .releasing)
-    }
-
-    /// Takes tasks until none are left.
-    private func work() {
-        let body = job!, count = taskCount
-        while true {
-            let task = nextTask.add(1, ordering: .relaxed).oldValue
-            if task >= count { return }
-            body(task)
-            finishedTasks.add(1, ordering: .releasing)
-        }
     }
 
     private func loop(_ worker: Worker, index: Int) {
@@ -117,10 +129,10 @@ final class WorkerPool: @unchecked Sendable {
                 spins = 0
             }
             seen = generation.load(ordering: .acquiring)
-            if index < activeWorkers {
-                work()
-                checkedOut.add(1, ordering: .releasing)
-            }
+            lock.lock()
+            let job = current
+            lock.unlock()
+            if let job, index < job.participants { job.work() }
         }
     }
 }
