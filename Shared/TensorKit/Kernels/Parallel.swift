@@ -43,7 +43,9 @@ final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(1, ProcessInfo.processInfo.activeProcessorCount) - 1)
 
     final class Job: @unchecked Sendable {
-        let body: (Int) -> Void
+        /// Cleared as soon as every task has finished: a late worker may still hold the job,
+        /// but never the caller's closure (which must not outlive the call).
+        var body: ((Int) -> Void)?
         let count: Int
         let participants: Int
         let nextTask = Atomic<Int>(0)
@@ -60,7 +62,7 @@ final class WorkerPool: @unchecked Sendable {
             while true {
                 let task = nextTask.add(1, ordering: .relaxed).oldValue
                 if task >= count { return }
-                body(task)
+                body!(task)                      // set: a task is still unfinished, so the caller is waiting
                 finishedTasks.add(1, ordering: .releasing)
             }
         }
@@ -107,6 +109,7 @@ final class WorkerPool: @unchecked Sendable {
         while job.finishedTasks.load(ordering: .acquiring) < tasks {}
         lock.lock()
         current = nil
+        job.body = nil
         lock.unlock()
         busy.store(false, ordering: .releasing)
     }
