@@ -1,7 +1,19 @@
-// Reading and writing safetensors, the checkpoint format of Hugging Face: an 8-byte
-// little-endian header length N, N bytes of JSON describing each tensor
-// (`{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, "__metadata__": {…}}`),
-// then the raw little-endian numbers, offsets counted from the end of the header.
+// Reading safetensors, the checkpoint format of Hugging Face.
+//
+// A file is three parts:
+//
+//     ┌──────────┬──────────────────────────────────────────────┬─────────────────────┐
+//     │ N (u64)  │ N bytes of JSON, padded with spaces          │ the numbers, raw    │
+//     │ 8 bytes  │ {"wte.weight": {"dtype": "F32",              │ little-endian,      │
+//     │ little-  │   "shape": [1000, 32],                       │ row-major, tensor   │
+//     │ endian   │   "data_offsets": [110080, 238080]}, …,      │ after tensor, no    │
+//     │          │  "__metadata__": {"format": "pt"}}           │ gaps                │
+//     └──────────┴──────────────────────────────────────────────┴─────────────────────┘
+//
+// `data_offsets` count bytes from the start of the third part. The file is memory-mapped
+// (SafeTensors+Mapping.swift), its header checked (SafeTensors+Header.swift), and the numbers
+// converted only when a tensor is asked for (here; the half-precision formats in Half.swift).
+// The writer is in SafeTensors+Write.swift.
 
 import Foundation
 #if canImport(Glibc)
@@ -10,286 +22,216 @@ import Glibc
 import Darwin
 #endif
 
+// MARK: - Number types
+
 /// The number types a safetensors file can hold that the course reads.
-public enum SafeTensorsDType: String, CaseIterable {
-    case F32, F16, BF16, F64, I64, I32, U8, BOOL
+///
+/// The raw values are the spellings of the header (`"dtype": "BF16"`).
+public enum SafeTensorsDType: String, CaseIterable, Sendable {
+    case F64, F32, F16, BF16, I64, I32, U32, I16, U16, I8, U8, BOOL
 
     /// Bytes per element.
     public var size: Int {
         switch self {
         case .F64, .I64: return 8
-        case .F32, .I32: return 4
-        case .F16, .BF16: return 2
-        case .U8, .BOOL: return 1
+        case .F32, .I32, .U32: return 4
+        case .F16, .BF16, .I16, .U16: return 2
+        case .I8, .U8, .BOOL: return 1
         }
     }
 
-    var isFloat: Bool { self == .F32 || self == .F16 || self == .BF16 || self == .F64 }
+    /// Whether the elements are floating-point numbers (the others are integers or booleans).
+    public var isFloatingPoint: Bool { self == .F64 || self == .F32 || self == .F16 || self == .BF16 }
 }
 
-/// Why a safetensors file could not be read or written: names the file, says what is wrong,
-/// and how to fix it.
-public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
-    public enum Kind: Equatable {
-        case unreadable, truncated, badHeaderLength, badHeaderJSON, badEntry, unknownDType
-        case offsetsOutOfRange, offsetsOverlapOrHoles, shapeMismatch, missingTensor, wrongKind
-    }
-    public let kind: Kind
-    public let path: String
-    public let problem: String
-    public let hint: String
+// MARK: - The file
 
-    public var description: String {
-        "\(path): \(problem)" + (hint.isEmpty ? "" : "\nhint: \(hint)")
-    }
-}
-
-/// A safetensors file, memory-mapped: the numbers are read (and converted to Float) only when
-/// a tensor is asked for, straight from the mapped bytes, so a 500 MB checkpoint is never held
-/// twice in memory.
+/// A safetensors file, memory-mapped: opening it reads and checks only the header; the
+/// numbers of a tensor are converted to `Float` when that tensor is asked for, straight from
+/// the mapped bytes, whose pages are then given back to the system. So a 500 MB checkpoint
+/// is never held twice in memory: its tensors are the one copy.
 ///
 ///     let file = try SafeTensorsFile(contentsOf: url)
-///     print(file.names)                       // ["h.0.attn.c_attn.bias", …]
-///     let wte = try file.tensor("wte.weight")  // (50257, 768)
-public final class SafeTensorsFile {
-    public struct Entry: Equatable {
+///     file.names                                    // ["transformer.h.0.attn.c_attn.bias", …]
+///     file.metadata                                 // ["format": "pt"]
+///     file.info("transformer.wte.weight")?.shape    // [1000, 32]
+///     let wte = try file.tensor("transformer.wte.weight")   // a (1000, 32) Tensor
+///     let ids = try inputs.integers("input_ids")    // (shape: [1, 8], values: [464, 3290, …])
+///
+/// The mapping stays valid while the object lives. Do not truncate or overwrite the file in
+/// place meanwhile (the system would stop the program on the next read); `SafeTensors.write`
+/// never does: it writes a new file and renames it over the old one.
+public final class SafeTensorsFile: Sendable {
+    /// What the header says about one tensor.
+    public struct Entry: Equatable, Sendable {
+        /// How each element is stored.
         public let dtype: SafeTensorsDType
+        /// The size of each axis, outermost first; `[]` for a scalar.
         public let shape: [Int]
-        let begin: Int, end: Int
+        /// Where its bytes are, counted from the first byte after the header.
+        public let byteRange: Range<Int>
+
+        /// The number of elements: the product of the shape.
+        public var count: Int { shape.product }
     }
 
+    /// The file this was read from.
     public let url: URL
-    /// Tensor names, sorted.
+    /// Every tensor name, sorted (by UTF-8 bytes, as the reference library sorts them).
     public let names: [String]
-    /// The free-form `__metadata__` strings.
+    /// The free-form `__metadata__` strings (`["format": "pt"]` in files PyTorch saved).
     public let metadata: [String: String]
-    private let entries: [String: Entry]
-    private let bytes: Data
-    private let dataStart: Int
+    /// The length of the JSON header in bytes (the number in the first 8 bytes).
+    public let headerLength: Int
 
-    public init(contentsOf url: URL) throws {
-        self.url = url
-        let path = url.path
-        func fail(_ kind: SafeTensorsError.Kind, _ problem: String, _ hint: String = "") -> SafeTensorsError {
-            SafeTensorsError(kind: kind, path: path, problem: problem, hint: hint)
-        }
-        do {
-            bytes = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw fail(.unreadable, "cannot be read (\(FileManager.default.fileExists(atPath: path) ? "permission or I/O error" : "no such file"))",
-                       "check the path; a model directory needs model.safetensors")
-        }
-        guard bytes.count >= 8 else {
-            throw fail(.truncated, "is \(bytes.count) bytes long, too short for the 8-byte header length", "the file is truncated; download or save it again")
-        }
-        let headerLength = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard headerLength <= 100_000_000 else {
-            throw fail(.badHeaderLength, "header length \(headerLength) is larger than 100 MB", "this is not a safetensors file")
-        }
-        guard 8 + Int(headerLength) <= bytes.count else {
-            throw fail(.truncated, "header length \(headerLength) runs past the end of the file (\(bytes.count) bytes)", "the file is truncated or not a safetensors file")
-        }
-        dataStart = 8 + Int(headerLength)
-        let headerData = bytes.subdata(in: 8..<dataStart)
-        guard let object = try? JSONSerialization.jsonObject(with: headerData), let header = object as? [String: Any] else {
-            throw fail(.badHeaderJSON, "the header is not a JSON object", "the file is corrupt or not a safetensors file")
-        }
-        var metadata: [String: String] = [:]
-        if let m = header["__metadata__"] {
-            guard let strings = m as? [String: String] else {
-                throw fail(.badHeaderJSON, "__metadata__ must map strings to strings")
-            }
-            metadata = strings
-        }
-        let bufferLength = bytes.count - dataStart
-        var entries: [String: Entry] = [:]
-        for (name, value) in header where name != "__metadata__" {
-            guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
-                  let shapeValues = fields["shape"] as? [NSNumber], let offsets = fields["data_offsets"] as? [NSNumber],
-                  offsets.count == 2 else {
-                throw fail(.badEntry, "tensor \(name) lacks dtype, shape or data_offsets [begin, end]")
-            }
-            guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
-                throw fail(.unknownDType, "tensor \(name) has dtype \(dtypeName), which the course cannot read",
-                           "supported: \(SafeTensorsDType.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let shape = shapeValues.map(\.intValue)
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail(.badEntry, "tensor \(name) has a negative size in shape \(shape)") }
-            let (begin, end) = (offsets[0].intValue, offsets[1].intValue)
-            guard begin >= 0, begin <= end, end <= bufferLength else {
-                throw fail(.offsetsOutOfRange, "tensor \(name) has data_offsets [\(begin), \(end)] outside the \(bufferLength)-byte data buffer",
-                           "the file is truncated or its header is corrupt")
-            }
-            guard end - begin == shape.product * dtype.size else {
-                throw fail(.shapeMismatch, "tensor \(name) of shape \(describeShape(shape)) and dtype \(dtype) needs \(shape.product * dtype.size) bytes but data_offsets give \(end - begin)")
-            }
-            entries[name] = Entry(dtype: dtype, shape: shape, begin: begin, end: end)
-        }
-        // The tensors must tile the buffer exactly: no overlaps, no holes.
-        var position = 0
-        for (name, e) in entries.sorted(by: { ($0.value.begin, $0.value.end, $0.key) < ($1.value.begin, $1.value.end, $1.key) }) {
-            guard e.begin == position else {
-                throw fail(.offsetsOverlapOrHoles, e.begin < position
-                           ? "tensor \(name) at bytes \(e.begin)..<\(e.end) overlaps the tensor before it"
-                           : "bytes \(position)..<\(e.begin) before tensor \(name) belong to no tensor", "the header is corrupt")
-            }
-            position = e.end
-        }
-        guard position == bufferLength else {
-            throw fail(.offsetsOverlapOrHoles, "the last \(bufferLength - position) bytes of the data buffer belong to no tensor", "the header is corrupt")
-        }
-        self.entries = entries
-        self.metadata = metadata
-        names = entries.keys.sorted()
+    private let entries: [String: Entry]
+    /// The whole file, memory-mapped.
+    private let file: MappedFile
+    /// Where the data buffer starts in the file: 8 + headerLength.
+    private let dataStart: Int
+    /// How many bytes of the file are converted at a time (see `forEachPiece`).
+    private let pieceBytes: Int
+
+    /// Maps the file and checks its header: lengths, JSON, dtypes, shapes and offsets.
+    /// Throws a `SafeTensorsError` that names the file and says what is wrong.
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(contentsOf: url, pieceBytes: 8 << 20)
     }
 
-    /// The dtype and shape of a tensor, or nil if there is none of that name.
+    /// `init(contentsOf:)` converting `pieceBytes` of the file at a time (tests use small pieces).
+    init(contentsOf url: URL, pieceBytes: Int) throws {
+        precondition(pieceBytes >= 8, "SafeTensorsFile: pieces of \(pieceBytes) bytes cannot hold an element")
+        self.url = url
+        self.pieceBytes = pieceBytes
+        file = try MappedFile(path: url.path)
+        let header = try SafeTensorsHeader(parsing: file.bytes, path: url.path)
+        entries = header.entries
+        metadata = header.metadata
+        headerLength = header.length
+        dataStart = 8 + header.length
+        names = entries.keys.sorted(by: utf8Order)
+    }
+
+    // MARK: Looking tensors up
+
+    /// The dtype, shape and place of the tensor called `name`, or nil if there is none.
     public func info(_ name: String) -> Entry? { entries[name] }
 
+    /// The entry of `name`, or an error listing names that do exist.
     private func entry(_ name: String) throws -> Entry {
-        guard let e = entries[name] else {
-            let close = names.filter { $0.hasSuffix(name) || name.hasSuffix($0) }.prefix(5)
-            throw SafeTensorsError(kind: .missingTensor, path: url.path, problem: "has no tensor named \(name)",
-                                   hint: close.isEmpty ? "it has \(names.count) tensors, e.g. \(names.prefix(5).joined(separator: ", "))"
-                                                       : "similar names: \(close.joined(separator: ", "))")
-        }
-        return e
+        if let entry = entries[name] { return entry }
+        // "wte.weight" asked, "transformer.wte.weight" stored (or the other way round).
+        let similar = names.filter { $0.hasSuffix("." + name) || name.hasSuffix("." + $0) }
+        let hint = similar.isEmpty
+            ? "it holds \(names.count) tensor\(names.count == 1 ? "" : "s")"
+                + (names.isEmpty ? "" : ", e.g. " + names.prefix(5).joined(separator: ", "))
+            : "did you mean " + similar.prefix(5).joined(separator: " or ") + "?"
+        throw SafeTensorsError(.missingTensor, url.path, "has no tensor named \(name)", hint: hint)
     }
 
-    /// The tensor called `name`, converted to float32 (integers too, exactly up to 2²⁴).
+    /// Runs `convert(source, first, count)` over a tensor's elements 8 MB of file at a time,
+    /// straight from the mapped file (no copy), and gives each piece's pages back to the system
+    /// once converted: the converted tensor is the one copy kept, even while it is made.
+    private func forEachPiece(of entry: Entry, _ convert: (_ source: UnsafeRawPointer, _ first: Int, _ count: Int) -> Void) {
+        let perPiece = pieceBytes / entry.dtype.size
+        var first = 0
+        while first < entry.count {
+            let count = min(perPiece, entry.count - first)
+            let begin = dataStart + entry.byteRange.lowerBound + first * entry.dtype.size
+            convert(file.bytes.baseAddress! + begin, first, count)
+            file.release(begin ..< begin + count * entry.dtype.size)
+            first += count
+        }
+    }
+
+    // MARK: Reading numbers
+
+    /// The tensor called `name`, converted to float32.
+    ///
+    /// F32 is copied as is; F16 and BF16 are widened exactly (every half-precision number is a
+    /// float32); F64 is rounded to the nearest float32. Integer and boolean tensors become
+    /// floats too (exact up to 2²⁴ = 16,777,216); read token ids with `integers(_:)` instead.
     public func tensor(_ name: String) throws -> Tensor {
-        let e = try entry(name)
-        let n = e.shape.product
-        var out = [Float](repeating: 0, count: n)
-        bytes.withUnsafeBytes { raw in
-            let src = raw.baseAddress! + dataStart + e.begin
-            out.withUnsafeMutableBufferPointer { dst in
-                switch e.dtype {
-                case .F32:
-                    memcpy(dst.baseAddress!, src, n * 4)
-                    #if _endian(big)
-                    for i in 0..<n { dst[i] = Float(bitPattern: UInt32(littleEndian: dst[i].bitPattern)) }
-                    #endif
-                case .F16:
-                    for i in 0..<n { dst[i] = float16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                case .BF16:
-                    for i in 0..<n { dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-                case .F64:
-                    for i in 0..<n { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-                case .I64:
-                    for i in 0..<n { dst[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
-                case .I32:
-                    for i in 0..<n { dst[i] = Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
-                case .U8, .BOOL:
-                    for i in 0..<n { dst[i] = Float(src.load(fromByteOffset: i, as: UInt8.self)) }
-                }
+        let entry = try entry(name)
+        let count = entry.count
+        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            forEachPiece(of: entry) { source, first, n in
+                decodeFloats(entry.dtype, from: source, count: n, into: out.baseAddress! + first)
             }
+            initialized = count
         }
-        return Tensor(shape: e.shape, data: out)
+        return Tensor(shape: entry.shape, data: values)
     }
 
-    /// An integer tensor (I64, I32, U8, BOOL), such as `input_ids`, as Ints.
+    /// The integer (or boolean) tensor called `name`, such as `input_ids`, as `Int`s.
+    /// Throws if the tensor holds floating-point numbers.
+    ///
+    ///     let (shape, ids) = try file.integers("input_ids")   // [2, 8], 16 token ids
     public func integers(_ name: String) throws -> (shape: [Int], values: [Int]) {
-        let e = try entry(name)
-        guard !e.dtype.isFloat else {
-            throw SafeTensorsError(kind: .wrongKind, path: url.path, problem: "tensor \(name) holds \(e.dtype) numbers, not integers",
+        let entry = try entry(name)
+        guard !entry.dtype.isFloatingPoint else {
+            throw SafeTensorsError(.wrongKind, url.path, "tensor \(name) holds \(entry.dtype) numbers, not integers",
                                    hint: "read it with tensor(_:)")
         }
-        let n = e.shape.product
-        let values: [Int] = bytes.withUnsafeBytes { raw in
-            let src = raw.baseAddress! + dataStart + e.begin
-            return (0..<n).map { i in
-                switch e.dtype {
-                case .I64: return Int(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
-                case .I32: return Int(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
-                default: return Int(src.load(fromByteOffset: i, as: UInt8.self))
-                }
+        let count = entry.count
+        let values = [Int](unsafeUninitializedCapacity: count) { out, initialized in
+            forEachPiece(of: entry) { source, first, n in
+                decodeIntegers(entry.dtype, from: source, count: n, into: out.baseAddress! + first)
             }
+            initialized = count
         }
-        return (e.shape, values)
+        return (entry.shape, values)
     }
 }
 
-/// IEEE half precision to float, exactly (subnormals, infinities and NaN included).
-public func float16ToFloat(_ h: UInt16) -> Float {
-    let sign = UInt32(h >> 15) << 31
-    let exponent = Int((h >> 10) & 0x1F)
-    let mantissa = UInt32(h & 0x3FF)
-    switch exponent {
-    case 0:
-        // zero or subnormal: mantissa · 2⁻²⁴
-        let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-        return sign != 0 ? -magnitude : magnitude
-    case 31:
-        return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-    default:
-        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
+// MARK: - Converting bytes
+
+/// Converts `count` little-endian elements of `dtype` at `source` (any alignment) to floats.
+private func decodeFloats(_ dtype: SafeTensorsDType, from source: UnsafeRawPointer, count: Int,
+                          into out: UnsafeMutablePointer<Float>) {
+    /// Reads element `i` of type `T` (stored little-endian) at `source`.
+    func load<T: FixedWidthInteger>(_ i: Int, as type: T.Type) -> T {
+        T(littleEndian: source.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+    }
+    switch dtype {
+    case .F32:
+        #if _endian(little)
+        // The file's bytes are already float32s in this machine's order: one bulk copy.
+        memcpy(out, source, count * 4)
+        #else
+        for i in 0..<count { out[i] = Float(bitPattern: load(i, as: UInt32.self)) }
+        #endif
+    case .F16: decodeFloat16(from: source, count: count, into: out)
+    case .BF16: decodeBFloat16(from: source, count: count, into: out)
+    case .F64: for i in 0..<count { out[i] = Float(Double(bitPattern: load(i, as: UInt64.self))) }
+    case .I64: for i in 0..<count { out[i] = Float(load(i, as: Int64.self)) }
+    case .I32: for i in 0..<count { out[i] = Float(load(i, as: Int32.self)) }
+    case .U32: for i in 0..<count { out[i] = Float(load(i, as: UInt32.self)) }
+    case .I16: for i in 0..<count { out[i] = Float(load(i, as: Int16.self)) }
+    case .U16: for i in 0..<count { out[i] = Float(load(i, as: UInt16.self)) }
+    case .I8: for i in 0..<count { out[i] = Float(load(i, as: Int8.self)) }
+    case .U8, .BOOL: for i in 0..<count { out[i] = Float(load(i, as: UInt8.self)) }
     }
 }
 
-// MARK: - Writing
-
-public enum SafeTensors {
-    /// Writes float tensors (as F32) and integer tensors (as I64) with optional metadata to
-    /// `url`, atomically: a temporary file in the same directory, then a rename, so an
-    /// interrupted save never leaves a broken file.
-    public static func write(_ tensors: [String: Tensor], integers: [String: (shape: [Int], values: [Int])] = [:],
-                             metadata: [String: String] = [:], to url: URL) throws {
-        var header: [String] = []
-        if !metadata.isEmpty {
-            header.append("\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }
-                .map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}")
-        }
-        var pieces: [(name: String, dtype: String, shape: [Int], bytes: Int)] = []
-        for name in Set(tensors.keys).union(integers.keys).sorted() {
-            if let t = tensors[name] {
-                pieces.append((name, "F32", t.shape, t.count * 4))
-            } else if let i = integers[name] {
-                precondition(i.shape.product == i.values.count, "SafeTensors.write: \(name) has \(i.values.count) values for shape \(i.shape)")
-                pieces.append((name, "I64", i.shape, i.values.count * 8))
-            }
-        }
-        var offset = 0
-        for p in pieces {
-            header.append("\(jsonString(p.name)):{\"dtype\":\"\(p.dtype)\",\"shape\":[\(p.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + p.bytes)]}")
-            offset += p.bytes
-        }
-        var headerText = "{" + header.joined(separator: ",") + "}"
-        while (8 + headerText.utf8.count) % 8 != 0 { headerText += " " }   // align the data to 8 bytes
-        var out = Data(capacity: 8 + headerText.utf8.count + offset)
-        withUnsafeBytes(of: UInt64(headerText.utf8.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: Array(headerText.utf8))
-        for p in pieces {
-            if let t = tensors[p.name] {
-                t.data.withUnsafeBytes { out.append(contentsOf: $0) }
-            } else if let i = integers[p.name] {
-                for v in i.values { withUnsafeBytes(of: Int64(v).littleEndian) { out.append(contentsOf: $0) } }
-            }
-        }
-        try writeFileAtomically(out, to: url)
+/// Converts `count` little-endian integer (or boolean) elements of `dtype` at `source` to Ints.
+private func decodeIntegers(_ dtype: SafeTensorsDType, from source: UnsafeRawPointer, count: Int,
+                            into out: UnsafeMutablePointer<Int>) {
+    func load<T: FixedWidthInteger>(_ i: Int, as type: T.Type) -> T {
+        T(littleEndian: source.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
     }
-
-    static func jsonString(_ s: String) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-        let text = String(decoding: data, as: UTF8.self)
-        return String(text.dropFirst().dropLast())
-    }
-}
-
-/// Writes `data` to `url` through a temporary file in the same directory and a rename, so
-/// readers never see a half-written file. Throws an `InputError` naming the file.
-public func writeFileAtomically(_ data: Data, to url: URL) throws {
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-    do {
-        try data.write(to: temporary)
-        // rename(2) replaces the destination in one step: readers see the old file or the new one.
-        guard rename(temporary.path, url.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw InputError(path: url.path, problem: "cannot be written (\(error.localizedDescription))",
-                         hint: "check that the directory \(directory.path) exists and is writable")
+    switch dtype {
+    case .I64:
+        #if _endian(little)
+        if MemoryLayout<Int>.size == 8 { memcpy(out, source, count * 8); return }
+        #endif
+        for i in 0..<count { out[i] = Int(load(i, as: Int64.self)) }
+    case .I32: for i in 0..<count { out[i] = Int(load(i, as: Int32.self)) }
+    case .U32: for i in 0..<count { out[i] = Int(load(i, as: UInt32.self)) }
+    case .I16: for i in 0..<count { out[i] = Int(load(i, as: Int16.self)) }
+    case .U16: for i in 0..<count { out[i] = Int(load(i, as: UInt16.self)) }
+    case .I8: for i in 0..<count { out[i] = Int(load(i, as: Int8.self)) }
+    case .U8, .BOOL: for i in 0..<count { out[i] = Int(load(i, as: UInt8.self)) }
+    case .F64, .F32, .F16, .BF16: preconditionFailure("decodeIntegers: \(dtype) is not an integer dtype")
     }
 }

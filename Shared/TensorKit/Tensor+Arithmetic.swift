@@ -117,7 +117,10 @@ extension Tensor {
     public func pow(_ exponent: Float) -> Tensor {
         let a = self
         return unaryMap(a) { Foundation.pow($0, exponent) }.record("pow", [a]) { g in
-            a.accumulateGrad(broadcastMap(g, a, op: "pow") { gi, x in gi * exponent * Foundation.pow(x, exponent - 1) })
+            // x⁰ is constant: its gradient is 0 even at x = 0, where 0 · x⁻¹ would be NaN
+            a.accumulateGrad(broadcastMap(g, a, op: "pow") { gi, x in
+                exponent == 0 ? 0 : gi * exponent * Foundation.pow(x, exponent - 1)
+            })
         }
     }
 }

@@ -1,184 +1,226 @@
-// WordPiece, BERT's tokenizer. Two stages:
-// 1. the "basic" tokenizer normalises and splits: drop control characters and turn every
-//    whitespace into a space, put spaces around CJK ideographs, strip accents (NFD, then drop
-//    the combining marks) and lower-case, then split on whitespace and around punctuation;
-// 2. each word is cut greedily into the longest pieces found in the vocabulary, left to
-//    right, pieces after the first marked with "##" ("unaffable" → un ##aff ##able). A word
-//    with any part that cannot be matched, or longer than 100 characters, becomes [UNK].
-// `encode` wraps the result in [CLS] … [SEP]. Equal to Hugging Face's
-// `BertTokenizer(vocab.txt, do_lower_case=True)`.
+// WordPiece, BERT's tokenizer. Text is first normalised and cut into words (lower case, no
+// accents, punctuation split off: see WordPieceNormalizer.swift), then each word is cut
+// greedily, left to right, into the longest pieces found in the vocabulary; pieces after the
+// first carry the prefix "##" (with BERT's vocabulary, "unaffable" → un ##aff ##able). A word
+// with a part that no piece covers, or longer than 100 characters, becomes the single token
+// [UNK]. `encode` wraps the result in [CLS] … [SEP], as BERT reads one sentence.
+//
+// Equal to Hugging Face's `BertTokenizer(vocab.txt, do_lower_case=True)` (transformers 5,
+// backed by the `tokenizers` library) on every case of Tests/Fixtures/wordpiece/cases.jsonl
+// and on all of tiny Shakespeare.
 
 import Foundation
 
+/// BERT's WordPiece tokenizer, read from a `vocab.txt`.
+///
+///     let bert = try WordPieceTokenizer(vocabulary: URL(fileURLWithPath: "vocab.txt"))
+///     bert.tokens(for: "Hello, world!")      // ["[CLS]", "hell", "##o", ",", "world", "!", "[SEP]"]
+///     bert.encode("Hello, world!")           // [2, 1543, 51, 12, 602, 5, 3]
+///     bert.decode(bert.encode("Hello, world!"))   // "hello , world !"
 public struct WordPieceTokenizer: Tokenizer {
-    public let tokens: [String]
+    /// Every token, in id order (line k of vocab.txt is id k).
+    public let vocabulary: [String]
     private let idOfToken: [String: Int]
-    public let unknownToken = "[UNK]", classToken = "[CLS]", separatorToken = "[SEP]"
-    public static let specialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    /// Words longer than this (in characters) become [UNK] without trying.
-    public let maxCharactersPerWord = 100
-    public var vocabularySize: Int { tokens.count }
+    /// The special tokens of the vocabulary ([PAD], [UNK], [CLS], [SEP], [MASK]: those present).
+    /// Typed into the text they stay whole: "a [MASK] b" → a [MASK] b.
+    public let specialTokens: [String]
+    private let specialTokenBytes: [[UInt8]]
+    public let unknownID: Int, classID: Int, separatorID: Int
 
-    /// Reads a vocab.txt: one token per line, the line number is the id.
+    public static let unknownToken = "[UNK]", classToken = "[CLS]", separatorToken = "[SEP]"
+    public static let paddingToken = "[PAD]", maskToken = "[MASK]"
+    /// Prefix of a piece that continues a word.
+    public static let continuationPrefix = "##"
+    /// A word of more characters (Unicode scalars) than this becomes [UNK] without trying.
+    public static let maxCharactersPerWord = 100
+
+    public var vocabularySize: Int { vocabulary.count }
+
+    // MARK: - Loading
+
+    /// Reads a `vocab.txt`: one token per line, the line number (from 0) is the id.
+    /// Throws if the file is missing, empty, not UTF-8, repeats a token, or lacks [UNK],
+    /// [CLS] or [SEP].
     public init(vocabulary url: URL) throws {
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
-            throw TokenizerError(url.path, "cannot be read as UTF-8 text", hint: "a WordPiece vocabulary is a vocab.txt with one token per line")
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw TokenizerError(url.path, "cannot be read (no such file, or no permission)",
+                                 hint: "pass the vocab.txt of a BERT (WordPiece) tokenizer")
         }
-        var lines = text.components(separatedBy: "\n")
-        if lines.last == "" { lines.removeLast() }
-        lines = lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
-        guard !lines.isEmpty else { throw TokenizerError(url.path, "is empty", hint: "a WordPiece vocabulary needs at least [UNK]") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError(url.path, "is not UTF-8 text", hint: "a WordPiece vocab.txt holds one token per line, in UTF-8")
+        }
+        try self.init(tokens: Self.lines(of: text), source: url.path)
+    }
+
+    /// A tokenizer whose token `k` is `tokens[k]`; `source` names where they came from in errors.
+    public init(tokens: [String], source: String = "vocabulary") throws {
+        guard !tokens.isEmpty else {
+            throw TokenizerError(source, "is empty", hint: "a WordPiece vocab.txt holds one token per line, [UNK], [CLS] and [SEP] among them")
+        }
         var map: [String: Int] = [:]
-        for (id, token) in lines.enumerated() {
-            if let previous = map[token] {
-                throw TokenizerError(url.path, "line \(id + 1) repeats the token \(token.debugDescription) of line \(previous + 1)")
+        map.reserveCapacity(tokens.count)
+        for (id, token) in tokens.enumerated() {
+            if let first = map[token] {
+                throw TokenizerError(source, "line \(id + 1) repeats the token \(token.debugDescription) of line \(first + 1)",
+                                     hint: "each token must appear once: its line number is its id")
             }
             map[token] = id
         }
-        for special in ["[UNK]", "[CLS]", "[SEP]"] where map[special] == nil {
-            throw TokenizerError(url.path, "has no \(special) token", hint: "BERT vocabularies start with [PAD], [UNK], [CLS], [SEP], [MASK]")
+        for required in [Self.unknownToken, Self.classToken, Self.separatorToken] where map[required] == nil {
+            throw TokenizerError(source, "has no \(required) token", hint: "BERT vocabularies start with [PAD], [UNK], [CLS], [SEP], [MASK]")
         }
-        tokens = lines
+        vocabulary = tokens
         idOfToken = map
+        unknownID = map[Self.unknownToken]!
+        classID = map[Self.classToken]!
+        separatorID = map[Self.separatorToken]!
+        specialTokens = [Self.paddingToken, Self.unknownToken, Self.classToken, Self.separatorToken, Self.maskToken]
+            .filter { map[$0] != nil }
+        specialTokenBytes = specialTokens.map { Array($0.utf8) }
     }
 
-    // MARK: - The basic tokenizer
-
-    /// Normalises text as BERT does: control characters dropped, whitespace to spaces, spaces
-    /// around CJK ideographs, accents stripped, lower case.
-    public static func normalize(_ text: String) -> String {
-        var cleaned = String.UnicodeScalarView()
-        for s in text.unicodeScalars {
-            if s.value == 0 || s.value == 0xFFFD || isControl(s) { continue }
-            if isWhitespace(s) { cleaned.append(" "); continue }
-            if isCJK(s) { cleaned.append(" "); cleaned.append(s); cleaned.append(" "); continue }
-            cleaned.append(s)
+    /// The lines of a vocab.txt: split at "\n" (a "\r" before it is dropped); a last line
+    /// without "\n" counts, the empty string after a final "\n" does not.
+    static func lines(of text: String) -> [String] {
+        // split the bytes, not the Characters: "\r\n" is one Character in Swift
+        var lines = Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
         }
-        // strip accents: decompose, drop the non-spacing marks; then lower-case
-        let decomposed = String(cleaned).decomposedStringWithCanonicalMapping
-        var out = String.UnicodeScalarView()
-        for s in decomposed.unicodeScalars where s.properties.generalCategory != .nonspacingMark {
-            out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
-        }
-        return String(out)
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
-    /// Splits normalised text on whitespace and around every punctuation character.
-    public static func preTokenize(_ text: String) -> [String] {
-        var words: [String] = []
-        var word = String.UnicodeScalarView()
-        func flush() { if !word.isEmpty { words.append(String(word)); word = String.UnicodeScalarView() } }
-        for s in text.unicodeScalars {
-            if s.properties.isWhitespace {
-                flush()
-            } else if isPunctuation(s) {
-                flush()
-                words.append(String(s))
-            } else {
-                word.append(s)
-            }
-        }
-        flush()
-        return words
+    // MARK: - Looking up
+
+    /// The id of `token`, or nil if it is not in the vocabulary.
+    public func id(of token: String) -> Int? { idOfToken[token] }
+
+    /// The token of `id`.
+    public func token(of id: Int) -> String {
+        precondition(id >= 0 && id < vocabulary.count, "WordPieceTokenizer.token(of:): id \(id) is outside the vocabulary of \(vocabulary.count)")
+        return vocabulary[id]
     }
 
-    static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
-        s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
-    }
+    // MARK: - Encoding
 
-    /// Control, format and private-use characters (but not tab, newline, return). Unassigned code
-    /// points are kept, as Hugging Face's tokenizer keeps them.
-    static func isControl(_ s: Unicode.Scalar) -> Bool {
-        if s == "\t" || s == "\n" || s == "\r" { return false }
-        switch s.properties.generalCategory {
-        case .control, .format, .privateUse, .surrogate: return true
-        default: return false
-        }
-    }
-
-    /// ASCII punctuation (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~) or any Unicode punctuation (P*).
-    static func isPunctuation(_ s: Unicode.Scalar) -> Bool {
-        let v = s.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
-        switch s.properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
-        default: return false
-        }
-    }
-
-    /// The CJK Unified Ideographs blocks (not Japanese kana or Korean hangul).
-    static func isCJK(_ s: Unicode.Scalar) -> Bool {
-        let v = s.value
-        return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v)
-            || (0x2A700...0x2B73F).contains(v) || (0x2B740...0x2B81F).contains(v) || (0x2B820...0x2CEAF).contains(v)
-            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
-    }
-
-    // MARK: - WordPiece
-
-    /// Greedy longest-match-first pieces of one word, or [UNK].
-    public func wordPieces(_ word: String) -> [String] {
-        let chars = Array(word.unicodeScalars)
-        if chars.count > maxCharactersPerWord { return [unknownToken] }
-        var pieces: [String] = []
-        var start = 0
-        while start < chars.count {
-            var end = chars.count
-            var found: String?
-            while start < end {
-                var candidate = String(String.UnicodeScalarView(chars[start..<end]))
-                if start > 0 { candidate = "##" + candidate }
-                if idOfToken[candidate] != nil { found = candidate; break }
-                end -= 1
-            }
-            guard let piece = found else { return [unknownToken] }
-            pieces.append(piece)
-            start = end
-        }
-        return pieces
-    }
-
-    /// The tokens of `text` (without [CLS] and [SEP]); special tokens typed in the text stay whole.
-    public func tokenize(_ text: String) -> [String] {
-        var out: [String] = []
-        for (segment, isSpecial) in Self.splitSpecial(text) {
-            if isSpecial { out.append(segment); continue }
-            for word in Self.preTokenize(Self.normalize(segment)) { out += wordPieces(word) }
-        }
-        return out
-    }
-
-    /// Splits around the special tokens ([CLS], [SEP], …) written literally in the text.
-    static func splitSpecial(_ text: String) -> [(String, Bool)] {
-        var out: [(String, Bool)] = []
-        var rest = Substring(text)
-        while let range = specialTokens.compactMap({ rest.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-            if range.lowerBound > rest.startIndex { out.append((String(rest[..<range.lowerBound]), false)) }
-            out.append((String(rest[range]), true))
-            rest = rest[range.upperBound...]
-        }
-        if !rest.isEmpty { out.append((String(rest), false)) }
-        return out
-    }
-
-    /// The tokens with [CLS] first and [SEP] last, as BERT reads a single sentence.
+    /// The tokens of `[CLS] text [SEP]`, as strings: what `encode` returns the ids of.
     public func tokens(for text: String) -> [String] {
-        [classToken] + tokenize(text) + [separatorToken]
+        tokensAndIDs(for: text).map(\.token)
+    }
+
+    /// Each token of `[CLS] text [SEP]` with its id.
+    public func tokensAndIDs(for text: String) -> [(token: String, id: Int)] {
+        ([classID] + pieceIDs(of: text) + [separatorID]).map { (vocabulary[$0], $0) }
     }
 
     /// The ids of `[CLS] text [SEP]`.
     public func encode(_ text: String) -> [Int] {
-        tokens(for: text).map { idOfToken[$0] ?? idOfToken[unknownToken]! }
+        [classID] + pieceIDs(of: text) + [separatorID]
     }
 
-    /// Joins tokens with spaces, gluing "##" pieces to the piece before; [CLS], [SEP], [PAD] dropped.
+    /// The ids of the text alone, without [CLS] and [SEP].
+    public func pieceIDs(of text: String) -> [Int] {
+        var ids: [Int] = []
+        for (segment, special) in splitOnSpecialTokens(text) {
+            if let special {
+                ids.append(special)
+                continue
+            }
+            for word in BertNormalizer.splitWords(BertNormalizer.normalizedScalars(segment)) {
+                appendPieces(of: word, to: &ids)
+            }
+        }
+        return ids
+    }
+
+    /// The pieces of one normalised word, as strings ("unaffable" → un ##aff ##able).
+    public func wordPieces(_ word: String) -> [String] {
+        var ids: [Int] = []
+        appendPieces(of: Array(word.unicodeScalars)[...], to: &ids)
+        return ids.map { vocabulary[$0] }
+    }
+
+    /// Greedy longest match first: from the start of what is left of the word, take the
+    /// longest piece in the vocabulary ("##"-prefixed after the first), and repeat. If some
+    /// position has no piece at all, the whole word is [UNK] (not just that part).
+    private func appendPieces(of word: ArraySlice<Unicode.Scalar>, to ids: inout [Int]) {
+        if word.count > Self.maxCharactersPerWord {
+            ids.append(unknownID)
+            return
+        }
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: word)
+        let string = String(text)
+        if let id = idOfToken[string] {            // the whole word is a token: the usual case
+            ids.append(id)
+            return
+        }
+        let boundaries = Array(string.unicodeScalars.indices) + [string.endIndex]
+        let first = ids.count
+        var start = 0
+        while start < boundaries.count - 1 {
+            var end = boundaries.count - 1
+            var found: Int?
+            while end > start {
+                let piece = string[boundaries[start]..<boundaries[end]]
+                if let id = idOfToken[start == 0 ? String(piece) : Self.continuationPrefix + piece] {
+                    found = id
+                    break
+                }
+                end -= 1
+            }
+            guard let id = found else {
+                ids.removeSubrange(first...)
+                ids.append(unknownID)
+                return
+            }
+            ids.append(id)
+            start = end
+        }
+    }
+
+    /// Cuts the raw text around the special tokens written in it ("[CLS]", "[MASK]", …),
+    /// which are matched before any normalisation and kept whole. Segments between them come
+    /// with `nil`, special tokens with their id.
+    private func splitOnSpecialTokens(_ text: String) -> [(text: String, special: Int?)] {
+        let bytes = Array(text.utf8)
+        var out: [(text: String, special: Int?)] = []
+        var segmentStart = 0
+        var i = 0
+        while i < bytes.count {
+            // every special token starts with "[" (ASCII, so a byte match is a character match)
+            if bytes[i] == UInt8(ascii: "["), let k = specialTokenBytes.firstIndex(where: { token in
+                i + token.count <= bytes.count && bytes[i..<(i + token.count)].elementsEqual(token)
+            }) {
+                if segmentStart < i { out.append((String(decoding: bytes[segmentStart..<i], as: UTF8.self), nil)) }
+                out.append((specialTokens[k], idOfToken[specialTokens[k]]!))
+                i += specialTokenBytes[k].count
+                segmentStart = i
+            } else {
+                i += 1
+            }
+        }
+        if segmentStart < bytes.count { out.append((String(decoding: bytes[segmentStart...], as: UTF8.self), nil)) }
+        return out
+    }
+
+    // MARK: - Decoding
+
+    /// The tokens joined by spaces, each "##" piece glued to the one before it (without its
+    /// "##"); [CLS], [SEP] and [PAD] are left out, [UNK] and [MASK] kept. What was lost in
+    /// encoding stays lost: "Héllo, World!" comes back as "hello , world !".
     public func decode(_ ids: [Int]) -> String {
         var out = ""
+        var first = true
         for id in ids {
-            let token = tokens[id]
-            if ["[CLS]", "[SEP]", "[PAD]"].contains(token) { continue }
-            if token.hasPrefix("##") { out += token.dropFirst(2) } else { out += (out.isEmpty ? "" : " ") + token }
+            let token = self.token(of: id)
+            if token == Self.classToken || token == Self.separatorToken || token == Self.paddingToken { continue }
+            if !first && token.hasPrefix(Self.continuationPrefix) {
+                out += token.dropFirst(Self.continuationPrefix.count)
+            } else {
+                out += (first ? "" : " ") + token
+            }
+            first = false
         }
         return out
     }

@@ -1,8 +1,10 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import TensorKit
 
-/// Every differentiable op's gradient against finite differences.
+/// Every differentiable op's gradient against finite differences (`GRADCHECK_VERBOSE=1` prints the
+/// worst error of each check).
 final class GradientCheckTests: XCTestCase {
     let a23 = { testTensor([2, 3], seed: 1) }
     let b23 = { testTensor([2, 3], seed: 2) }
@@ -25,10 +27,26 @@ final class GradientCheckTests: XCTestCase {
         gradCheck("div by column", [a23(), column]) { $0[0] / $0[1] }
         gradCheck("3-d × 2-d", [testTensor([2, 1, 3], seed: 6), testTensor([4, 3], seed: 7)]) { $0[0] * $0[1] }
         gradCheck("scalar tensor", [a23(), Tensor(scalar: 1.7)]) { $0[0] * $0[1] }
+        // the broadcast operand on the left, and gradients summed into a 0-d tensor
+        let scalar = Tensor(scalar: 0.8)
+        gradCheck("scalar + tensor", [scalar, a23()]) { $0[0] + $0[1] }
+        gradCheck("scalar - tensor", [scalar, a23()]) { $0[0] - $0[1] }
+        gradCheck("scalar / tensor", [scalar, positive23()]) { $0[0] / $0[1] }
+        gradCheck("tensor / scalar", [a23(), scalar]) { $0[0] / $0[1] }
+        gradCheck("column / matrix", [column, positive23()]) { $0[0] / $0[1] }
+        // both operands stretched: (2, 1) ⊕ (1, 3) → (2, 3)
+        let rowMatrix = testTensor([1, 3], seed: 62, low: 0.5, high: 2)
+        gradCheck("outer add", [column, rowMatrix]) { $0[0] + $0[1] }
+        gradCheck("outer sub", [column, rowMatrix]) { $0[0] - $0[1] }
+        gradCheck("outer div", [column, rowMatrix]) { $0[0] / $0[1] }
+        gradCheck("outer mul, 3-d", [testTensor([2, 1, 4], seed: 63), testTensor([3, 1], seed: 64)]) { $0[0] * $0[1] }
     }
 
     func testFloatOperands() {
         gradCheck("x + 2", [a23()]) { $0[0] + 2 }
+        gradCheck("2 + x", [a23()]) { 2 + $0[0] }
+        gradCheck("x - 2", [a23()]) { $0[0] - 2 }
+        gradCheck("2 * x", [a23()]) { 2 * $0[0] }
         gradCheck("2 - x", [a23()]) { 2 - $0[0] }
         gradCheck("x * 3", [a23()]) { $0[0] * 3 }
         gradCheck("3 / x", [positive23()]) { 3 / $0[0] }
@@ -43,6 +61,7 @@ final class GradientCheckTests: XCTestCase {
         gradCheck("rsqrt", [positive23()]) { $0[0].rsqrt() }
         gradCheck("pow 3", [a23()]) { $0[0].pow(3) }
         gradCheck("pow -0.5", [positive23()]) { $0[0].pow(-0.5) }
+        gradCheck("pow 2.5", [positive23()]) { $0[0].pow(2.5) }
         gradCheck("tanh", [a23()]) { $0[0].tanh() }
         gradCheck("sin", [a23()]) { $0[0].sin() }
         gradCheck("cos", [a23()]) { $0[0].cos() }
@@ -71,6 +90,9 @@ final class GradientCheckTests: XCTestCase {
         gradCheck("where", [a23(), b23()]) { Tensor.where(condition, $0[0], $0[1]) }
         gradCheck("where broadcast", [a23(), testTensor([3], seed: 9)]) { Tensor.where(condition, $0[0], $0[1]) }
         gradCheck("maskedFill", [a23()]) { $0[0].maskedFill(condition, 5) }
+        gradCheck("where broadcast condition, scalar branch", [testTensor([2, 3], seed: 65), Tensor(scalar: 0.3)]) {
+            Tensor.where(Tensor([0, 1, 1]), $0[0], $0[1])
+        }
         gradCheck("maskedFill broadcast mask", [testTensor([2, 3, 3], seed: 10)]) { $0[0].maskedFill(Tensor.ones([3, 3]).triu(1), -7) }
     }
 
@@ -125,6 +147,11 @@ final class GradientCheckTests: XCTestCase {
         let x = testTensor([2, 3], seed: 18), y = testTensor([2, 2], seed: 19), z = testTensor([2, 3], seed: 20)
         gradCheck("cat axis 1", [x, y]) { Tensor.cat([$0[0], $0[1]], axis: 1) }
         gradCheck("cat axis 0", [x, z]) { Tensor.cat([$0[0], $0[1], $0[0]], axis: 0) }
+        let p = testTensor([2, 3, 4], seed: 66), q = testTensor([2, 1, 4], seed: 67), r = testTensor([2, 3, 2], seed: 68)
+        gradCheck("cat middle axis", [p, q]) { Tensor.cat([$0[1], $0[0], $0[1]], axis: 1) }
+        gradCheck("cat last axis", [p, r]) { Tensor.cat([$0[0], $0[1]], axis: -1) }
+        gradCheck("stack axis 0", [x, z]) { Tensor.stack([$0[0], $0[1], $0[0]]) }
+        gradCheck("stack axis -1", [x, z]) { Tensor.stack([$0[0], $0[1]], axis: -1) }
         gradCheck("stack", [x, z]) { Tensor.stack([$0[0], $0[1]], axis: 1) }
         gradCheck("split", [testTensor([5, 2], seed: 21)]) { t in
             let parts = t[0].split(2)
@@ -175,6 +202,8 @@ final class GradientCheckTests: XCTestCase {
         let w = testTensor([5], seed: 31, low: 0.5, high: 1.5), b = testTensor([5], seed: 32)
         gradCheck("layerNorm", [x, w, b]) { $0[0].layerNorm(weight: $0[1], bias: $0[2]) }
         gradCheck("layerNorm without affine", [x]) { $0[0].layerNorm(weight: nil, bias: nil) }
+        gradCheck("layerNorm weight only", [x, w]) { $0[0].layerNorm(weight: $0[1], bias: nil) }
+        gradCheck("layerNorm bias only", [x, b]) { $0[0].layerNorm(weight: nil, bias: $0[1]) }
         gradCheck("rmsNorm", [x, w]) { $0[0].rmsNorm(weight: $0[1]) }
         gradCheck("rmsNorm without weight", [x]) { $0[0].rmsNorm(weight: nil, eps: 1e-5) }
     }
@@ -195,13 +224,28 @@ final class GradientCheckTests: XCTestCase {
         gradCheck("vector · matrix", [testTensor([4], seed: 43), testTensor([4, 3], seed: 44)]) { $0[0].matmul($0[1]) }
         gradCheck("matrix · vector", [testTensor([3, 4], seed: 45), testTensor([4], seed: 46)]) { $0[0].matmul($0[1]) }
         gradCheck("dot", [testTensor([4], seed: 47), testTensor([4], seed: 48)]) { $0[0].matmul($0[1]) }
-        gradCheck("large (packed kernel)", [testTensor([20, 33], seed: 49), testTensor([33, 40], seed: 50)], tolerance: 5e-3) { $0[0].matmul($0[1]) }
+        // Products above 16³ multiply-adds take the kernel's other paths, forward and backward
+        // (where operands are read transposed): packed tiles with ragged edges (8 rows, 33
+        // columns), the skinny path for fewer than 6 rows, and one tall product when a 2-D
+        // right operand is shared by the whole batch.
+        gradCheck("packed kernel", [testTensor([8, 17], seed: 49), testTensor([17, 33], seed: 50)]) { $0[0].matmul($0[1]) }
+        gradCheck("skinny", [testTensor([3, 40], seed: 69), testTensor([40, 50], seed: 70)]) { $0[0].matmul($0[1]) }
+        gradCheck("batched × shared matrix", [testTensor([2, 8, 17], seed: 71), testTensor([17, 33], seed: 72)]) { $0[0].matmul($0[1]) }
+        gradCheck("batch of 1 broadcast", [testTensor([1, 3, 4], seed: 73), testTensor([2, 4, 2], seed: 74)]) { $0[0].matmul($0[1]) }
+        gradCheck("vector · batch", [testTensor([4], seed: 75), testTensor([2, 4, 3], seed: 76)]) { $0[0].matmul($0[1]) }
+        gradCheck("batch · vector", [testTensor([2, 3, 4], seed: 77), testTensor([4], seed: 78)]) { $0[0].matmul($0[1]) }
+        gradCheck("X · Xᵀ (one tensor on both sides)", [testTensor([4, 3], seed: 79)]) { $0[0].matmul($0[0].T) }
     }
 
     func testLinear() {
         let w = testTensor([3, 4], seed: 51), b = testTensor([3], seed: 52)
         gradCheck("linear", [testTensor([2, 4], seed: 53), w, b]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
         gradCheck("linear no bias 3-d", [testTensor([2, 3, 4], seed: 54), w]) { Tensor.linear($0[0], weight: $0[1]) }
+        gradCheck("linear with bias 3-d", [testTensor([2, 3, 4], seed: 80), w, b]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
+        gradCheck("linear 1-d input", [testTensor([4], seed: 81), w, b]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
+        gradCheck("linear, packed kernel", [testTensor([8, 17], seed: 82), testTensor([33, 17], seed: 83), testTensor([33], seed: 84)]) {
+            Tensor.linear($0[0], weight: $0[1], bias: $0[2])
+        }
     }
 
     // MARK: - The graph itself
@@ -215,5 +259,122 @@ final class GradientCheckTests: XCTestCase {
             return out * out.sigmoid() + hidden.sum(axis: -1, keepDim: true)
         }
         gradCheck("x used three times", [a23()]) { $0[0] * $0[0] + $0[0].exp() }
+    }
+
+    /// One weight used by two layers (weight tying) receives the sum of both contributions.
+    func testTiedWeight() {
+        gradCheck("tied weight", [testTensor([3, 4], seed: 85), testTensor([4, 4], seed: 86)]) { t in
+            Tensor.linear(Tensor.linear(t[0], weight: t[1]).tanh(), weight: t[1])
+        }
+    }
+
+    /// A node read at two depths of the graph must pass its gradient on only after both
+    /// readers have added theirs: a wrong topological order fails this.
+    func testDiamondWithUnevenDepths() {
+        gradCheck("diamond", [a23()]) { t in
+            let y = t[0] * 0.5
+            let deep = (y.tanh() + 1).sigmoid().squared()
+            return y * deep + y
+        }
+    }
+
+    func testBackwardTwiceThroughOneGraphAccumulates() {
+        let x = Tensor([1, -2, 3]).requiringGrad()
+        let hidden = x * x
+        let loss = (hidden * 3).sum()
+        loss.backward()
+        XCTAssertEqual(x.grad!.data, [6, -12, 18])        // d(3x²)/dx = 6x
+        loss.backward()
+        XCTAssertEqual(x.grad!.data, [12, -24, 36])       // added, not replaced
+        XCTAssertNil(hidden.grad)                         // intermediates keep nothing
+    }
+
+    func testOnlyTensorsThatAskGetGradients() {
+        let x = Tensor([1, 2]).requiringGrad(), constant = Tensor([3, 4])
+        let y = x * constant
+        XCTAssertTrue(y.requiresGrad)
+        XCTAssertFalse((constant * 2).requiresGrad)
+        y.sum().backward()
+        XCTAssertEqual(x.grad!.data, [3, 4])
+        XCTAssertNil(constant.grad)
+    }
+
+    func testNoGradNestsAndRestores() {
+        let x = Tensor([1, 2]).requiringGrad()
+        withNoGrad {
+            withNoGrad { XCTAssertFalse(isGradEnabled) }
+            XCTAssertFalse(isGradEnabled)                 // the inner scope restores the outer one
+            let y = x * x
+            XCTAssertFalse(y.requiresGrad)
+            XCTAssertTrue(y.inputs.isEmpty)               // no graph: nothing is kept alive
+        }
+        struct Stop: Error {}
+        XCTAssertThrowsError(try withNoGrad { throw Stop() })
+        XCTAssertTrue(isGradEnabled)                      // restored after a throw too
+        XCTAssertTrue((x * x).requiresGrad)
+    }
+
+    /// x · detach(x): the detached factor is a constant, so the gradient is x, not 2x.
+    func testDetachedFactorIsAConstant() {
+        let x = Tensor([1.5, -2]).requiringGrad()
+        (x * x.detach()).sum().backward()
+        XCTAssertEqual(x.grad!.data, [1.5, -2])
+    }
+
+    // MARK: - Gradients at the edges
+
+    /// Masked (−∞) scores get exactly zero probability and zero gradient, never NaN.
+    func testMaskedSoftmaxGradientIsZeroWhereMasked() {
+        let scores = Tensor([[0.3, 0.7, -0.2], [1.1, -0.4, 0.5]]).requiringGrad()
+        let mask = Tensor([[0, 1, 1], [0, 0, 1]])
+        let weights = scores.maskedFill(mask, -.infinity).softmax(axis: -1)
+        (weights * Tensor([[1, 2, 3], [4, 5, 6]])).sum().backward()
+        XCTAssertEqual(weights.data[1], 0)
+        XCTAssertEqual(scores.grad!.data[1], 0)
+        XCTAssertEqual(scores.grad!.data[2], 0)
+        XCTAssertEqual(scores.grad!.data[5], 0)
+        XCTAssertEqual(scores.grad!.data[0], 0)           // a row with one survivor: softmax is constant 1
+        XCTAssertTrue(scores.grad!.data.allSatisfy(\.isFinite))
+    }
+
+    /// Huge logits: the fused kernels subtract the maximum, so gradients stay finite and exact.
+    func testLargeLogitsKeepFiniteGradients() {
+        let logits = Tensor([[1000, 1001, 990]]).requiringGrad()
+        logits.crossEntropy(targets: [0]).backward()
+        // softmax(1000, 1001, 990) − onehot(0), with e^−10 ≈ 4.54e-5 for the third class.
+        // (Float32 numbers near 1000 are 6e-5 apart, which bounds the accuracy, as in PyTorch.)
+        let z = 1 + Foundation.exp(1.0) + Foundation.exp(-10.0)
+        let expected = [1 / z - 1, Foundation.exp(1.0) / z, Foundation.exp(-10.0) / z]
+        for (g, e) in zip(logits.grad!.data, expected) { XCTAssertEqual(Double(g), e, accuracy: 1e-4) }
+        let x = Tensor([-1000, -1001]).requiringGrad()
+        x.logsumexp(axis: 0).backward()
+        XCTAssertEqual(x.grad!.data[0], Float(1 / (1 + Foundation.exp(-1.0))), accuracy: 1e-4)
+        XCTAssertEqual(x.grad!.data.reduce(0, +), 1, accuracy: 1e-4)
+    }
+
+    /// A constant row has variance 0, and eps keeps layerNorm's gradient finite: there x̂ = 0,
+    /// so dx = (g − mean(g)) / √eps, large but exact (what PyTorch gives too).
+    func testLayerNormOfAConstantRow() {
+        let x = Tensor([[2, 2, 2, 2]]).requiringGrad()
+        (x.layerNorm(weight: nil, bias: nil, eps: 1e-4) * Tensor([1, 2, 3, 4])).sum().backward()
+        for (g, e) in zip(x.grad!.data, [-1.5, -0.5, 0.5, 1.5] as [Float]) { XCTAssertEqual(g, e * 100, accuracy: 1e-3) }
+    }
+
+    /// x⁰ = 1 everywhere, so its gradient is 0 — also at x = 0, where the power rule's
+    /// 0 · x⁻¹ would give NaN (PyTorch returns 0 too).
+    func testPowZeroHasZeroGradient() {
+        let x = Tensor([0, 2, -3]).requiringGrad()
+        x.pow(0).sum().backward()
+        XCTAssertEqual(x.grad!.data, [0, 0, 0])
+    }
+
+    /// The cross-entropy of a batch whose targets are all ignored is NaN (a mean over
+    /// nothing, as in PyTorch) and sends no gradient.
+    func testCrossEntropyWithEveryTargetIgnored() {
+        let logits = Tensor([[0.1, 0.2], [0.3, 0.4]]).requiringGrad()
+        let loss = logits.crossEntropy(targets: [-100, -100])
+        XCTAssertTrue(loss.item.isNaN)
+        loss.backward()
+        XCTAssertTrue(logits.grad?.data.allSatisfy { $0 == 0 } ?? true)
     }
 }
