@@ -36,12 +36,17 @@ func runEncodeCommand(_ arguments: [String], options: Options) -> Never {
     var output = ""
     for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
         if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let input = object["text"] as? String else {
+        // JSONDecoder, not JSONSerialization: on Linux the latter drops a U+FEFF at the start of a string.
+        guard let input = try? JSONDecoder().decode(TextLine.self, from: Data(line.utf8)).text else {
             options.fail("\(inputPath): line \(number + 1) is not a JSON object with a \"text\" string")
         }
         output += "[" + tokenizer.encode(input).map(String.init).joined(separator: ", ") + "]\n"
     }
     print(output, terminator: "")
     exit(0)
+}
+
+/// One line of the input: only its "text" field is read.
+struct TextLine: Decodable {
+    let text: String
 }

@@ -1,164 +1,183 @@
-// Byte-pair encoding from scratch: learn merges from a corpus, then use them to encode.
+// Byte-pair encoding from scratch: learn merges from a text (Sennrich et al., 2016; byte-level
+// as GPT-2, Radford et al., 2019).
 //
-// Training (Sennrich et al., 2016, byte-level as GPT-2): start from the 256 bytes; count every
-// adjacent pair of tokens in the corpus; merge the most frequent pair into a new token; repeat
-// until the vocabulary has the size you want. The text is first cut with GPT-2's pre-tokenizer
-// pattern, so merges never cross from one word into the next.
+// Start from the 256 bytes. Count every adjacent pair of tokens in the text; merge the most
+// frequent pair into a new token; repeat until the vocabulary has the size you want. The text
+// is first cut with GPT-2's pre-tokenizer pattern, so merges never cross from one word into
+// the next, and a word is counted once with how often it occurs.
 //
-// What it leaves out (compared with GPT-2's tokenizer): special tokens other than what you
-// add yourself, and GPT-2's byte-to-unicode file format (merges are saved as id pairs).
+// Ties: when several pairs are equally frequent, the pair with the smallest (first id, second
+// id) wins — a rule, never the order of a hash table — so training is deterministic.
+//
+// Two trainers give the same merges (the tests check it):
+// - `trainNaive` (BytePairNaive.swift) recounts every pair after each merge: easy to read, slow;
+// - `train` (this file) counts once, then after a merge updates only the counts of the pairs it
+//   changed, in the words that held the merged pair, and finds the most frequent pair with a
+//   priority queue. Training 256 → 1,000 tokens on tiny Shakespeare (1.1 MB) takes 0.3 s
+//   (the naive trainer: 6 s).
 
-import Foundation
+// MARK: - Words
 
-/// One learned merge: tokens `first` and `second` (ids) become `token`.
-public struct Merge: Equatable {
-    public let first: Int, second: Int, token: Int
-    /// How often the pair occurred when it was chosen.
-    public let count: Int
+/// The distinct pre-tokens of a text, with how often each occurs, sorted by their bytes so
+/// that nothing depends on hashing order.
+func distinctWords(_ text: String) -> (words: [[Int32]], counts: [Int]) {
+    var frequency: [[UInt8]: Int] = [:]
+    var text = text
+    text.withUTF8 { utf8 in
+        gpt2PreTokenize(utf8) { frequency[Array(utf8[$0]), default: 0] += 1 }
+    }
+    let sorted = frequency.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    return (sorted.map { $0.key.map(Int32.init) }, sorted.map(\.value))
 }
 
-/// A byte-level BPE tokenizer defined by its ordered merges.
-public struct BytePairTokenizer: Tokenizer {
-    public private(set) var merges: [Merge]
-    /// Bytes of every token id.
-    public private(set) var vocabulary: [[UInt8]]
-    private var rankOfPair: [Int: Int]    // key first·2²⁰ + second → merge index
+/// A pair of token ids as one key; comparing keys compares (first, second) lexicographically.
+@inline(__always) func pairKey(_ first: Int32, _ second: Int32) -> UInt64 {
+    UInt64(UInt32(first)) << 32 | UInt64(UInt32(second))
+}
 
-    public var vocabularySize: Int { vocabulary.count }
-
-    public init(merges: [Merge]) {
-        self.merges = []
-        vocabulary = (0..<256).map { [UInt8($0)] }
-        rankOfPair = [:]
-        for m in merges { append(m) }
-    }
-
-    mutating func append(_ m: Merge) {
-        precondition(m.token == vocabulary.count, "BytePairTokenizer: merge makes token \(m.token), expected \(vocabulary.count)")
-        rankOfPair[m.first << 20 | m.second] = merges.count
-        merges.append(m)
-        vocabulary.append(vocabulary[m.first] + vocabulary[m.second])
-    }
-
-    // MARK: - Training
-
-    /// Learns merges from `text` until the vocabulary has `vocabularySize` tokens (at least 256).
-    /// Ties between equally frequent pairs go to the smallest (first, second) id pair, so the
-    /// result never depends on hashing order. `onMerge` sees every merge as it is made.
-    public static func train(_ text: String, vocabularySize: Int, onMerge: ((Merge, BytePairTokenizer) -> Void)? = nil) -> BytePairTokenizer {
-        precondition(vocabularySize >= 256, "BytePairTokenizer.train: vocabulary size \(vocabularySize) is below the 256 bytes")
-        // Distinct pre-tokens with how often each occurs: the counting runs over these only.
-        var frequency: [[UInt8]: Int] = [:]
-        var text = text
-        text.withUTF8 { utf8 in
-            gpt2PreTokenize(utf8) { frequency[Array(utf8[$0]), default: 0] += 1 }
+/// Replaces every occurrence of (first, second) in `ids` by `token`, left to right
+/// ("aaa" with a+a → "aa", "a").
+func applyMerge(_ first: Int32, _ second: Int32, _ token: Int32, to ids: [Int32]) -> [Int32] {
+    var out: [Int32] = []
+    out.reserveCapacity(ids.count)
+    var k = 0
+    while k < ids.count {
+        if k + 1 < ids.count && ids[k] == first && ids[k + 1] == second {
+            out.append(token)
+            k += 2
+        } else {
+            out.append(ids[k])
+            k += 1
         }
-        var words = frequency.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { (ids: $0.key.map(Int.init), count: $0.value) }
-        var tokenizer = BytePairTokenizer(merges: [])
+    }
+    return out
+}
+
+// MARK: - Priority queue
+
+/// A max-heap of (count, pair): the most frequent pair on top, ties to the smallest pair key.
+/// Entries go stale when a count changes; the trainer skips those when it pops them.
+struct PairHeap {
+    private var items: [(count: Int, key: UInt64)] = []
+
+    @inline(__always) private static func before(_ a: (count: Int, key: UInt64), _ b: (count: Int, key: UInt64)) -> Bool {
+        a.count > b.count || (a.count == b.count && a.key < b.key)
+    }
+
+    mutating func push(count: Int, key: UInt64) {
+        items.append((count, key))
+        var k = items.count - 1
+        while k > 0 {
+            let parent = (k - 1) / 2
+            if !Self.before(items[k], items[parent]) { break }
+            items.swapAt(k, parent)
+            k = parent
+        }
+    }
+
+    mutating func pop() -> (count: Int, key: UInt64)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var k = 0
+            while true {
+                let l = 2 * k + 1, r = l + 1
+                var best = k
+                if l < items.count && Self.before(items[l], items[best]) { best = l }
+                if r < items.count && Self.before(items[r], items[best]) { best = r }
+                if best == k { break }
+                items.swapAt(k, best)
+                k = best
+            }
+        }
+        return top
+    }
+}
+
+// MARK: - Training
+
+extension BytePairTokenizer {
+    /// Learns merges from `text` until the vocabulary has `vocabularySize` tokens (at least 256),
+    /// or until no pair is left. `onMerge` sees every merge as it is made, with the tokenizer so
+    /// far (to show the first merges as they happen); the merges, with their counts, are also in
+    /// the result's `merges`.
+    ///
+    ///     let bpe = BytePairTokenizer.train(verdict, vocabularySize: 512) { merge, tokenizer in
+    ///         if merge.token < 261 { print(tokenizer.display(merge.token), merge.count) }
+    ///     }
+    public static func train(_ text: String, vocabularySize: Int,
+                             onMerge: ((Merge, BytePairTokenizer) -> Void)? = nil) -> BytePairTokenizer {
+        precondition(vocabularySize >= 256, "BytePairTokenizer.train: vocabulary size \(vocabularySize) is below the 256 bytes")
+        var (words, frequency) = distinctWords(text)
+
+        // Every pair's count, and the words it occurs in (a word may be listed twice, or no
+        // longer hold the pair: both are checked when the list is used).
+        var pairCount: [UInt64: Int] = [:]
+        var wordsWith: [UInt64: [Int32]] = [:]
+        for (w, word) in words.enumerated() where word.count > 1 {
+            for k in 0..<(word.count - 1) {
+                let key = pairKey(word[k], word[k + 1])
+                pairCount[key, default: 0] += frequency[w]
+                if wordsWith[key]?.last != Int32(w) { wordsWith[key, default: []].append(Int32(w)) }
+            }
+        }
+        var heap = PairHeap()
+        for (key, count) in pairCount.sorted(by: { $0.key < $1.key }) { heap.push(count: count, key: key) }
+
+        var tokenizer = BytePairTokenizer()
         while tokenizer.vocabularySize < vocabularySize {
-            // Count every adjacent pair, weighted by how often its word occurs.
-            var pairs: [Int: Int] = [:]
-            for w in words where w.ids.count > 1 {
-                for k in 0..<(w.ids.count - 1) { pairs[w.ids[k] << 20 | w.ids[k + 1], default: 0] += w.count }
+            // The most frequent pair whose heap entry is up to date.
+            guard let (count, key) = popCurrent(&heap, pairCount) else { break }
+            let first = Int32(key >> 32), second = Int32(key & 0xFFFF_FFFF)
+            let token = Int32(tokenizer.vocabularySize)
+
+            // Merge it in every word that holds it, and collect how the other pairs' counts change.
+            var change: [UInt64: Int] = [:]
+            for w in wordsWith.removeValue(forKey: key) ?? [] {
+                let old = words[Int(w)]
+                guard contains(old, first, second) else { continue }
+                let new = applyMerge(first, second, token, to: old)
+                let f = frequency[Int(w)]
+                for k in 0..<(old.count - 1) { change[pairKey(old[k], old[k + 1]), default: 0] -= f }
+                for k in 0..<max(new.count - 1, 0) {
+                    let pair = pairKey(new[k], new[k + 1])
+                    change[pair, default: 0] += f
+                    if (new[k] == token || new[k + 1] == token) && wordsWith[pair]?.last != w {
+                        wordsWith[pair, default: []].append(w)
+                    }
+                }
+                words[Int(w)] = new
             }
-            guard let best = pairs.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) else { break }
-            let merge = Merge(first: best.key >> 20, second: best.key & 0xFFFFF, token: tokenizer.vocabularySize, count: best.value)
+            for (pair, delta) in change.sorted(by: { $0.key < $1.key }) where delta != 0 {
+                let updated = pairCount[pair, default: 0] + delta
+                if updated > 0 {
+                    pairCount[pair] = updated
+                    heap.push(count: updated, key: pair)
+                } else {
+                    pairCount[pair] = nil
+                }
+            }
+            assert(pairCount[key] == nil, "BytePairTokenizer.train: the merged pair is still counted")
+
+            let merge = Merge(first: Int(first), second: Int(second), token: Int(token), count: count)
             tokenizer.append(merge)
-            for i in words.indices where words[i].ids.count > 1 {
-                words[i].ids = apply(merge, to: words[i].ids)
-            }
             onMerge?(merge, tokenizer)
         }
         return tokenizer
     }
 
-    /// Replaces every occurrence of the merge's pair in `ids`, left to right.
-    static func apply(_ merge: Merge, to ids: [Int]) -> [Int] {
-        var out: [Int] = []
-        out.reserveCapacity(ids.count)
-        var k = 0
-        while k < ids.count {
-            if k + 1 < ids.count && ids[k] == merge.first && ids[k + 1] == merge.second {
-                out.append(merge.token)
-                k += 2
-            } else {
-                out.append(ids[k])
-                k += 1
-            }
+    /// Pops entries until one matches the pair's current count.
+    private static func popCurrent(_ heap: inout PairHeap, _ pairCount: [UInt64: Int]) -> (Int, UInt64)? {
+        while let (count, key) = heap.pop() {
+            if pairCount[key] == count { return (count, key) }
         }
-        return out
+        return nil
     }
 
-    // MARK: - Encoding and decoding
-
-    /// Encodes each pre-token by applying the learned merges in the order they were learned:
-    /// repeatedly merge the adjacent pair that was learned first.
-    public func encode(_ text: String) -> [Int] {
-        var text = text
-        return text.withUTF8 { utf8 in
-            var out: [Int] = []
-            gpt2PreTokenize(utf8) { range in out += encodeChunk(utf8[range].map(Int.init)) }
-            return out
-        }
-    }
-
-    /// The merges applied to one pre-token's bytes.
-    func encodeChunk(_ bytes: [Int]) -> [Int] {
-        var ids = bytes
-        while ids.count > 1 {
-            var best = Int.max, at = -1
-            for k in 0..<(ids.count - 1) {
-                if let rank = rankOfPair[ids[k] << 20 | ids[k + 1]], rank < best { best = rank; at = k }
-            }
-            if at < 0 { break }
-            ids = Self.apply(merges[best], to: ids)
-        }
-        return ids
-    }
-
-    /// The bytes of the ids, read as UTF-8 (a token that ends inside a character shows as U+FFFD
-    /// until the rest of the character follows).
-    public func decode(_ ids: [Int]) -> String {
-        String(decoding: ids.flatMap { vocabulary[$0] }, as: UTF8.self)
-    }
-
-    /// A token's bytes as readable text: printable characters as they are, others escaped.
-    public func display(_ id: Int) -> String {
-        let text = String(decoding: vocabulary[id], as: UTF8.self)
-        return text.unicodeScalars.map { s in
-            s == " " ? "␣" : s == "\n" ? "\\n" : (s.properties.isWhitespace || s.value < 32 ? "\\u{\(String(s.value, radix: 16))}" : String(s))
-        }.joined()
-    }
-
-    // MARK: - Saving and loading
-
-    static let header = "# byte-level BPE merges: first second (token ids), one per line, in the order learned"
-
-    /// The merges as text: a header line, then "first second" per line.
-    public var savedText: String {
-        ([Self.header] + merges.map { "\($0.first) \($0.second)" }).joined(separator: "\n") + "\n"
-    }
-
-    /// Writes the merges to `url`.
-    public func save(to url: URL) throws {
-        try Data(savedText.utf8).write(to: url, options: .atomic)
-    }
-
-    /// Reads merges written by `save`; a malformed line is an error naming the file and line.
-    public static func load(from url: URL) throws -> BytePairTokenizer {
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
-            throw TokenizerError(url.path, "cannot be read as UTF-8 text", hint: "save merges with BytePairTokenizer.save(to:)")
-        }
-        var tokenizer = BytePairTokenizer(merges: [])
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("#") || line.isEmpty { continue }
-            let parts = line.split(separator: " ").map { Int($0) }
-            guard parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, b >= 0,
-                  a < tokenizer.vocabularySize, b < tokenizer.vocabularySize else {
-                throw TokenizerError(url.path, "line \(number + 1) is not a merge of two known token ids: \(String(line).debugDescription)")
-            }
-            tokenizer.append(Merge(first: a, second: b, token: tokenizer.vocabularySize, count: 0))
-        }
-        return tokenizer
+    private static func contains(_ ids: [Int32], _ first: Int32, _ second: Int32) -> Bool {
+        guard ids.count > 1 else { return false }
+        for k in 0..<(ids.count - 1) where ids[k] == first && ids[k + 1] == second { return true }
+        return false
     }
 }

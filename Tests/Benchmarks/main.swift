@@ -51,24 +51,6 @@ func benchmarkMatmul(_ n: Int) {
 /// The package root, so the benchmark finds data/ wherever it is run from.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// GPT-2 encoding of tinyshakespeare.txt (1.1 MB → 338,025 tokens), one thread, as
-/// torch_bench.py / tiktoken measure it. A fresh tokenizer each run, so the word cache starts
-/// empty every time.
-func benchmarkGPT2Encode() {
-    let directory = packageRoot.appendingPathComponent("data")
-    let text = try! String(contentsOf: directory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8)
-    var count = 0
-    var seconds = Double.infinity          // the best of 4 cold runs: each starts with an empty word cache
-    for _ in 0..<4 {
-        let tokenizer = try! GPT2Tokenizer(directory: directory.appendingPathComponent("gpt2"))   // not timed
-        let start = now()
-        count = tokenizer.encode(text).count
-        seconds = min(seconds, now() - start)
-    }
-    precondition(count == 338_025, "gpt2-encode: \(count) tokens, expected 338,025")
-    report("gpt2-encode", Double(text.utf8.count) / seconds / 1e6, "MB/s")
-}
-
 /// GPT-2 small's shape with random weights: a 16-token prompt, 64 greedy new tokens, as
 /// torch_bench.py's `generate` (Hugging Face GPT2LMHeadModel, default config).
 func benchmarkGenerate(cache: Bool) {
@@ -102,7 +84,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("matmul-256", { benchmarkMatmul(256) }),
     ("matmul-512", { benchmarkMatmul(512) }),
     ("matmul-1024", { benchmarkMatmul(1024) }),
-    ("gpt2-encode", benchmarkGPT2Encode),
+    ("gpt2-encode", { report("gpt2-encode", benchmarkGPT2Encode(), "MB/s") }),   // TokenizerBenchmarks.swift
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
     ("profile-forward", profileForward),

@@ -65,3 +65,15 @@ final class TokenizationChapterTests: XCTestCase {
         XCTAssertEqual(try runChapter(chapter, ["--bpe-vocab", "100"]).status, 2)
     }
 }
+
+final class EncodeCommandTextTests: XCTestCase {
+    /// A text that starts with U+FEFF keeps it (JSONSerialization on Linux would drop it).
+    func testLeadingByteOrderMarkIsKept() throws {
+        let jsonl = FileManager.default.temporaryDirectory.appendingPathComponent("bom-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: jsonl) }
+        try Data("{\"text\": \"\u{FEFF}hi\"}\n".utf8).write(to: jsonl)
+        let run = try runChapter("Chapter01_DataAndTokenization", ["encode", "gpt2", jsonl.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "[171, 119, 123, 5303]\n")   // tiktoken: enc.encode("\ufeffhi")
+    }
+}

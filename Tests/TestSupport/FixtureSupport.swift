@@ -13,10 +13,14 @@ public func fixtureURL(_ relativePath: String) -> URL {
     packageRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(relativePath)
 }
 
-/// Reads a JSON Lines file into one dictionary per line.
+/// Reads a JSON Lines file into one dictionary per line. The "text" field is decoded again with
+/// JSONDecoder, because JSONSerialization on Linux drops a U+FEFF at the start of a string.
 public func readJSONLines(_ url: URL) throws -> [[String: Any]] {
+    struct TextField: Decodable { let text: String? }
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(separator: "\n").map { line in
-        try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        var object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        if let exact = try JSONDecoder().decode(TextField.self, from: Data(line.utf8)).text { object["text"] = exact }
+        return object
     }
 }
