@@ -84,13 +84,13 @@ same. It stops the model from relying on a few positions. In evaluation mode it 
 Tensor.manualSeed(UInt64(seed.value))
 let dropout = Dropout(dropRate.value)
 show("dropout(ones(6, 6)) in training mode", dropout(Tensor.ones([t, t])))
+Tensor.manualSeed(UInt64(seed.value))      // the book seeds again before this one
 show("dropout(attention weights) in training mode", dropout(causalWeights))
 dropout.eval()
 show("dropout(attention weights) in evaluation mode", dropout(causalWeights))
 say("""
-(PyTorch draws its dropout masks through Intel MKL on x86, so which cells it zeroes differs \
-from this course's generator; the rule — keep with probability 1 − p, scale by 1/(1 − p) — \
-is the same.)
+(These are the book's masks: the course's generator draws the keep-or-drop decisions as \
+PyTorch's CPU kernel does. Only PyTorch builds that use Intel's MKL draw them differently.)
 """)
 
 // MARK: - Batches and the module

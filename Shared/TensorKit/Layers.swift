@@ -125,8 +125,8 @@ public final class Dropout: Module {
 
 extension Tensor {
     /// Dropout as a function: in training, keeps each element with probability 1 − p and
-    /// scales it by 1/(1 − p). The mask is drawn from `generator` (its Bernoulli draws are
-    /// not bit-identical to PyTorch's, which come from MKL on x86).
+    /// scales it by 1/(1 − p). The mask is drawn from `generator` as PyTorch's CPU kernel draws
+    /// it (PyTorch builds that use Intel's MKL differ).
     public func dropout(_ p: Float, training: Bool, generator: TorchGenerator = .global) -> Tensor {
         guard training, p > 0 else { return self }
         let keep = generator.bernoulli(shape, p: 1 - p)     // 1 with probability 1 − p

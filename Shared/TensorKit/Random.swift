@@ -1,45 +1,89 @@
 // A random generator that gives PyTorch's CPU numbers: after `manualSeed(123)`, `rand`,
-// `randn` and the default initialisation of `nn.Linear` and `nn.Embedding` produce the
-// same floats as PyTorch — which is what lets the chapters print the book's tensors.
+// `randn`, `randint`, `randperm` and the default initialisation of `nn.Linear` and
+// `nn.Embedding` produce the same values as PyTorch, bit for bit — which is what lets the
+// chapters print the book's tensors.
+//
+// This file: the Mersenne Twister, raw bits, uniform numbers, integers, permutations,
+// Bernoulli masks, saving and restoring the state, and the process-wide generator.
+// Random+Init.swift: normal numbers (`randn`) and the default layer initialisations.
 
 import Foundation
 
-/// PyTorch's CPU generator: a 32-bit Mersenne Twister (MT19937) seeded with
-/// `init_genrand(seed)`, and PyTorch's recipes for turning its output into floats.
-///
-///     let g = TorchGenerator(seed: 123)
-///     g.rand([2])     // tensor([0.2961, 0.5166]), as torch.rand(2) after torch.manual_seed(123)
-public final class TorchGenerator {
-    private var mt = [UInt32](repeating: 0, count: 624)
-    private var index = 624
-    /// The second value of the last double-precision Box–Muller pair, kept for the next call
-    /// (PyTorch's `next_double_normal_sample`).
-    private var cachedNormal: Double?
+// MARK: - The generator
 
-    public init(seed: UInt64 = 67280421310721) {
+/// PyTorch's CPU random generator, reproduced number for number.
+///
+/// PyTorch's CPU generator is a 32-bit Mersenne Twister (MT19937) seeded with the
+/// reference `init_genrand(seed)`. Every sampling function turns its 32-bit outputs into
+/// numbers with a fixed recipe; `TorchGenerator` uses the same twister and the same recipes,
+/// so the same seed and the same calls in the same order give the same values as PyTorch:
+///
+///     let g = TorchGenerator(seed: 123)      // torch.manual_seed(123)
+///     g.rand([2]).data                       // [0.29611194, 0.5165623]   torch.rand(2)
+///     g.randn([3]).data                      // the next torch.randn(3)
+///
+/// A generator is a reference type with mutable state: share one to continue one sequence,
+/// and do not use the same generator from two threads at once.
+public final class TorchGenerator {
+    /// Words of Mersenne Twister state.
+    static let stateSize = 624
+    /// The seed of a generator made without one, as PyTorch's `torch.Generator()`
+    /// (`default_rng_seed_val`).
+    public static let defaultSeed: UInt64 = 67_280_421_310_721
+
+    /// The twister's 624 words (allocated once: drawing never allocates).
+    private let words = UnsafeMutablePointer<UInt32>.allocate(capacity: TorchGenerator.stateSize)
+    /// The next word to hand out; `stateSize` means "twist before the next draw".
+    private var position = TorchGenerator.stateSize
+    /// The seed given to the last `manualSeed` (`torch.initial_seed()`).
+    public private(set) var initialSeed: UInt64 = 0
+    /// The second value of the last double-precision Box–Muller pair, returned by the next
+    /// small `normal` call (PyTorch's `next_double_normal_sample`; part of the state).
+    var cachedNormal: Double?
+
+    /// A generator seeded with `seed`, as after `torch.manual_seed(seed)`; without a seed,
+    /// the same sequence as a fresh `torch.Generator()`.
+    public init(seed: UInt64 = TorchGenerator.defaultSeed) {
         manualSeed(seed)
     }
 
-    /// The process-wide generator, like PyTorch's default generator.
-    nonisolated(unsafe) public static var global = TorchGenerator()
+    deinit { words.deallocate() }
 
-    /// Restarts the sequence from `seed` (`torch.manual_seed`).
+    /// Restarts the sequence from `seed` (`torch.manual_seed`): fills the twister with the
+    /// reference `init_genrand` recurrence (only the low 32 bits of the seed matter to it)
+    /// and forgets any cached normal.
     public func manualSeed(_ seed: UInt64) {
-        mt[0] = UInt32(truncatingIfNeeded: seed)
-        for i in 1..<624 {
-            mt[i] = 1_812_433_253 &* (mt[i - 1] ^ (mt[i - 1] >> 30)) &+ UInt32(i)
+        initialSeed = seed
+        words[0] = UInt32(truncatingIfNeeded: seed)
+        for i in 1..<Self.stateSize {
+            let previous = words[i - 1]
+            words[i] = 1_812_433_253 &* (previous ^ (previous >> 30)) &+ UInt32(i)
         }
-        index = 624
+        position = Self.stateSize
         cachedNormal = nil
     }
 
-    // MARK: - Raw draws
+    // MARK: - Raw bits
 
-    /// The next 32 random bits.
+    /// The next 32 random bits (one Mersenne Twister output).
+    @inline(__always)
     public func nextUInt32() -> UInt32 {
-        if index >= 624 { twist() }
-        var y = mt[index]
-        index += 1
+        if position == Self.stateSize { twist() }
+        defer { position += 1 }
+        return Self.temper(words[position])
+    }
+
+    /// 64 random bits from two draws, the first one in the high half (PyTorch's `random64`).
+    @inline(__always)
+    public func nextUInt64() -> UInt64 {
+        let high = UInt64(nextUInt32())
+        return high << 32 | UInt64(nextUInt32())
+    }
+
+    /// MT19937's output scrambling of one state word.
+    @inline(__always)
+    static func temper(_ word: UInt32) -> UInt32 {
+        var y = word
         y ^= y >> 11
         y ^= (y << 7) & 0x9D2C_5680
         y ^= (y << 15) & 0xEFC6_0000
@@ -47,116 +91,125 @@ public final class TorchGenerator {
         return y
     }
 
-    /// 64 random bits from two draws, the first one high (PyTorch's `random64`).
-    public func nextUInt64() -> UInt64 {
-        let hi = UInt64(nextUInt32()), lo = UInt64(nextUInt32())
-        return (hi << 32) | lo
-    }
-
+    /// Regenerates all 624 words at once (the twist), in three runs so no index wraps.
     private func twist() {
-        for i in 0..<624 {
-            let y = (mt[i] & 0x8000_0000) | (mt[(i + 1) % 624] & 0x7FFF_FFFF)
-            mt[i] = mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1) == 0 ? 0 : 0x9908_B0DF)
+        let n = Self.stateSize, m = 397
+        @inline(__always) func mixed(_ i: Int, _ next: UInt32) -> UInt32 {
+            let y = (words[i] & 0x8000_0000) | (next & 0x7FFF_FFFF)
+            return (y >> 1) ^ (next & 1 == 0 ? 0 : 0x9908_B0DF)
         }
-        index = 0
+        for i in 0..<(n - m) { words[i] = words[i + m] ^ mixed(i, words[i + 1]) }
+        for i in (n - m)..<(n - 1) { words[i] = words[i + m - n] ^ mixed(i, words[i + 1]) }
+        words[n - 1] = words[m - 1] ^ mixed(n - 1, words[0])
+        position = 0
     }
 
-    /// A float uniform in [0, 1) from 24 random bits: `(next32 & 0xFFFFFF) · 2⁻²⁴`.
+    /// Writes `count` values into `out`, each made from one 32-bit draw by `transform` —
+    /// the fast path behind every tensor-filling method: whole runs of state words are
+    /// tempered in one tight loop, with no per-element bookkeeping.
+    @inline(__always)
+    func fill<T>(_ out: UnsafeMutablePointer<T>, count: Int, _ transform: (UInt32) -> T) {
+        var done = 0
+        while done < count {
+            if position == Self.stateSize { twist() }
+            let run = Swift.min(count - done, Self.stateSize - position)
+            let source = words + position, target = out + done
+            for i in 0..<run { target[i] = transform(Self.temper(source[i])) }
+            position += run
+            done += run
+        }
+    }
+
+    // MARK: - Uniform numbers
+
+    /// 2⁻²⁴: a float in [0, 1) is a 24-bit integer times this.
+    static let floatStep: Float = 1.0 / 16_777_216
+    /// 2⁻⁵³: a double in [0, 1) is a 53-bit integer times this.
+    static let doubleStep: Double = 1.0 / 9_007_199_254_740_992
+
+    /// A float uniform in [0, 1): the low 24 bits of one draw times 2⁻²⁴ (every float of
+    /// that form is exact, so this is PyTorch's value bit for bit).
+    @inline(__always)
     public func uniformFloat() -> Float {
-        Float(nextUInt32() & 0xFF_FFFF) * (1.0 / 16_777_216.0)
+        Float(nextUInt32() & 0xFF_FFFF) * Self.floatStep
     }
 
-    /// A double uniform in [0, 1) from 53 random bits of `nextUInt64`.
+    /// A double uniform in [0, 1): the low 53 bits of `nextUInt64()` times 2⁻⁵³
+    /// (PyTorch's `uniform_real_distribution<double>`).
+    @inline(__always)
     public func uniformDouble() -> Double {
-        Double(nextUInt64() & ((1 << 53) - 1)) * (1.0 / 9_007_199_254_740_992.0)
+        Double(nextUInt64() & ((1 << 53) - 1)) * Self.doubleStep
     }
 
-    // MARK: - Tensors
-
-    /// Uniform in [0, 1) (`torch.rand`).
+    /// Uniform in [0, 1), one draw per element (`torch.rand`).
+    ///
+    ///     TorchGenerator(seed: 123).rand([3, 2])   // torch.manual_seed(123); torch.rand(3, 2)
     public func rand(_ shape: [Int]) -> Tensor {
         uniform(shape, low: 0, high: 1)
     }
 
-    /// Uniform in [low, high) (`tensor.uniform_(low, high)`): u · (high − low) + low in float.
-    public func uniform(_ shape: [Int], low: Float, high: Float) -> Tensor {
-        let width = high - low
-        var out = [Float](repeating: 0, count: shape.product)
-        // PyTorch's CPU kernels are compiled with FMA contraction: u · width + low is one fused op.
-        for i in 0..<out.count { out[i] = low.addingProduct(uniformFloat(), width) }
-        return Tensor(shape: shape, data: out)
-    }
-
-    /// Standard normal (`torch.randn`).
-    public func randn(_ shape: [Int]) -> Tensor {
-        normal(shape, mean: 0, std: 1)
-    }
-
-    /// Normal with the given mean and standard deviation (`tensor.normal_(mean, std)`).
+    /// Uniform in [low, high) (`tensor.uniform_(low, high)`), one draw per element.
     ///
-    /// PyTorch uses two algorithms. For 16 or more numbers it first fills the tensor with
-    /// uniforms, then applies Box–Muller to blocks of 16 in float (u1 = 1 − u[j], u2 = u[j + 8]
-    /// give elements j and j + 8); if the count is not a multiple of 16, the last 16 are drawn
-    /// again and transformed. For fewer than 16 it draws pairs of 53-bit uniforms and uses
-    /// double-precision Box–Muller, keeping the second value of each pair for the next call.
-    public func normal(_ shape: [Int], mean: Float, std: Float) -> Tensor {
-        let n = shape.product
-        var out = [Float](repeating: 0, count: n)
-        if n >= 16 {
-            for i in 0..<n { out[i] = uniformFloat() }
-            var i = 0
-            while i + 16 <= n {
-                boxMuller16(&out, at: i, mean: mean, std: std)
-                i += 16
+    /// PyTorch computes `u · (high − low) + low` in float with u from `uniformFloat()`; its
+    /// compiler turned the multiply and add into one fused multiply–add (rounded once), and so
+    /// does this. If rounding lands exactly on `high`, the value becomes `low`, keeping the
+    /// interval half-open, as current PyTorch does.
+    public func uniform(_ shape: [Int], low: Float, high: Float) -> Tensor {
+        precondition(low <= high, "uniform: low \(low) must not exceed high \(high)")
+        let count = shape.product, width = high - low, step = Self.floatStep
+        var data = [Float](repeating: 0, count: count)
+        data.withUnsafeMutableBufferPointer { out in
+            guard let base = out.baseAddress else { return }
+            fill(base, count: count) { bits in
+                let value = low.addingProduct(Float(bits & 0xFF_FFFF) * step, width)
+                return value == high ? low : value
             }
-            if n % 16 != 0 {
-                for j in (n - 16)..<n { out[j] = uniformFloat() }
-                boxMuller16(&out, at: n - 16, mean: mean, std: std)
+        }
+        return Tensor(shape: shape, data: data)
+    }
+
+    // MARK: - Integers and permutations
+
+    /// Integers uniform in `low..<high` (`torch.randint(low, high, shape)`), one draw each:
+    /// `draw % (high − low) + low`, with a 32-bit draw when the range is below 2³² and a
+    /// 64-bit draw (`nextUInt64`) otherwise — PyTorch's `random_from_to`.
+    ///
+    ///     TorchGenerator(seed: 123).randint(0, 10, [5])   // torch.randint(0, 10, (5,))
+    public func randint(_ low: Int, _ high: Int, _ shape: [Int]) -> [Int] {
+        precondition(high > low, "randint: empty range \(low)..<\(high) for shape \(shape)")
+        let range = UInt64(high - low)
+        var out = [Int](repeating: 0, count: shape.product)
+        if range < 1 << 32 {
+            out.withUnsafeMutableBufferPointer { out in
+                guard let base = out.baseAddress else { return }
+                fill(base, count: out.count) { Int(UInt64($0) % range) + low }
             }
         } else {
-            for i in 0..<n { out[i] = Float(normalDouble() * Double(std) + Double(mean)) }
+            for i in out.indices { out[i] = Int(nextUInt64() % range) + low }
         }
-        return Tensor(shape: shape, data: out)
+        return out
     }
 
-    private func boxMuller16(_ data: inout [Float], at start: Int, mean: Float, std: Float) {
-        let twoPi = Float(2 * Double.pi)
-        for j in start..<(start + 8) {
-            let u1 = 1 - data[j]              // (0, 1], safe for log
-            let u2 = data[j + 8]
-            let radius = (-2 * Foundation.log(u1)).squareRoot()
-            let theta = twoPi * u2
-            data[j] = radius * Foundation.cos(theta) * std + mean
-            data[j + 8] = radius * Foundation.sin(theta) * std + mean
+    /// A random permutation of `0..<n`, the same one as `torch.randperm(n)` on the CPU.
+    ///
+    /// PyTorch starts from 0, 1, …, n − 1 and, for each position i from the front, swaps in
+    /// the element at i + (draw % (n − i)) — one 32-bit draw per position but the last.
+    ///
+    ///     TorchGenerator(seed: 123).randperm(5)     // torch.manual_seed(123); torch.randperm(5)
+    public func randperm(_ n: Int) -> [Int] {
+        precondition(n >= 0, "randperm: n must not be negative, got \(n)")
+        // From n ≈ 2.1 · 10⁸ on PyTorch switches to another algorithm, not reproduced here.
+        precondition(n < Int(UInt32.max / 20), "randperm: n = \(n) is beyond the range reproduced here")
+        var p = Array(0..<n)
+        for i in 0..<Swift.max(n - 1, 0) {
+            let j = i + Int(UInt64(nextUInt32()) % UInt64(n - i))
+            p.swapAt(i, j)
         }
+        return p
     }
 
-    /// One standard normal in double precision (PyTorch's `normal_distribution<double>`).
-    public func normalDouble() -> Double {
-        if let cached = cachedNormal {
-            cachedNormal = nil
-            return cached
-        }
-        let u1 = uniformDouble(), u2 = uniformDouble()
-        let r = (-2 * Foundation.log1p(-u2)).squareRoot()
-        let theta = 2 * Double.pi * u1
-        cachedNormal = r * Foundation.sin(theta)
-        return r * Foundation.cos(theta)
-    }
-
-    /// Integers uniform in low..<high (`torch.randint`): `next32 % range + low` for ranges
-    /// below 2³², as PyTorch's `random_from_to` does.
-    public func randint(_ low: Int, _ high: Int, _ shape: [Int]) -> [Int] {
-        precondition(high > low, "randint: empty range \(low)..<\(high)")
-        let range = UInt64(high - low)
-        return (0..<shape.product).map { _ in
-            let bits = range >= (1 << 32) ? nextUInt64() : UInt64(nextUInt32())
-            return Int(bits % range) + low
-        }
-    }
-
-    /// A random permutation of 0..<n by Fisher–Yates with `randint`-style draws
-    /// (not PyTorch's `randperm` algorithm; deterministic for a seed).
+    /// A random permutation of `0..<n` by a Fisher–Yates shuffle from the back (the course's
+    /// own, deterministic for a seed; `randperm` gives PyTorch's permutation instead).
     public func permutation(_ n: Int) -> [Int] {
         var p = Array(0..<n)
         if n < 2 { return p }
@@ -167,62 +220,102 @@ public final class TorchGenerator {
         return p
     }
 
-    /// 1 with probability `p`, else 0, elementwise. PyTorch's `bernoulli_` on x86 draws through
-    /// Intel MKL, so these masks are the course's own (seeded and repeatable), not PyTorch's.
+    // MARK: - Bernoulli masks
+
+    /// 1 with probability `p`, else 0, elementwise (`torch.empty(shape).bernoulli_(p)`, the
+    /// mask behind `nn.Dropout`): an element is 1 when `uniformDouble() < p`, two draws each.
+    ///
+    /// This is PyTorch's own CPU kernel, used on AMD and ARM processors (Apple silicon too),
+    /// so with seed 123 `Dropout(0.5)` zeroes the same cells as the book. On Intel x86
+    /// processors PyTorch hands `bernoulli_` with a scalar `p` to Intel MKL's generator
+    /// instead, whose masks are different; nothing here reproduces those.
+    public func bernoulli(_ shape: [Int], p: Double) -> Tensor {
+        precondition((0...1).contains(p), "bernoulli: p must be in [0, 1], got \(p) for shape \(shape)")
+        var data = [Float](repeating: 0, count: shape.product)
+        for i in data.indices {
+            if uniformDouble() < p { data[i] = 1 }
+        }
+        return Tensor(shape: shape, data: data)
+    }
+
+    /// `bernoulli(shape, p:)` with a float probability, widened exactly to a double.
     public func bernoulli(_ shape: [Int], p: Float) -> Tensor {
-        var out = [Float](repeating: 0, count: shape.product)
-        for i in 0..<out.count { out[i] = uniformFloat() < p ? 1 : 0 }
-        return Tensor(shape: shape, data: out)
+        bernoulli(shape, p: Double(p))
     }
 
     // MARK: - Saving and restoring
 
     /// A snapshot of the generator, so a training checkpoint can resume the same sequence.
-    public struct State: Codable, Equatable {
-        public var mt: [UInt32]
-        public var index: Int
-        public var cachedNormal: Double?
+    public var state: GeneratorState {
+        GeneratorState(seed: initialSeed, words: Array(UnsafeBufferPointer(start: words, count: Self.stateSize)),
+                       position: position, cachedNormal: cachedNormal)
     }
 
-    public var state: State { State(mt: mt, index: index, cachedNormal: cachedNormal) }
-
-    public func restore(_ state: State) {
-        precondition(state.mt.count == 624 && (0...624).contains(state.index), "TorchGenerator.restore: malformed state")
-        mt = state.mt
-        index = state.index
+    /// Continues exactly where the generator that made `state` was.
+    ///
+    ///     let saved = g.state
+    ///     let a = g.randn([4])
+    ///     g.restore(saved)
+    ///     let b = g.randn([4])      // the same numbers as a
+    public func restore(_ state: GeneratorState) {
+        precondition(state.words.count == Self.stateSize && (0...Self.stateSize).contains(state.position),
+                     "TorchGenerator.restore: a state needs \(Self.stateSize) words and a position in 0...\(Self.stateSize), "
+                     + "got \(state.words.count) words and position \(state.position)")
+        for (i, word) in state.words.enumerated() { words[i] = word }
+        position = state.position
+        initialSeed = state.seed
         cachedNormal = state.cachedNormal
     }
 }
 
-// MARK: - PyTorch's default initialisations
+/// Everything a `TorchGenerator` remembers; `Codable`, so it can be saved with a checkpoint.
+public struct GeneratorState: Codable, Equatable, Sendable {
+    /// The seed of the last `manualSeed` (informational: `words` and `position` are the state).
+    public var seed: UInt64
+    /// The Mersenne Twister's 624 words.
+    public var words: [UInt32]
+    /// How many of `words` have been handed out since the last twist (624: twist next).
+    public var position: Int
+    /// The normal value cached by the last small `normal` call, if any.
+    public var cachedNormal: Double?
 
-extension TorchGenerator {
-    /// `nn.Linear(inFeatures, outFeatures)`'s initialisation: the weight (out, in) by
-    /// `kaiming_uniform_(a=√5)`, i.e. uniform in ±1/√in, then the bias (out) uniform in ±1/√in.
-    public func linearInit(inFeatures: Int, outFeatures: Int, bias: Bool) -> (weight: Tensor, bias: Tensor?) {
-        // The bound as PyTorch computes it in Python doubles: gain · √3 / √fan_in.
-        let a = Double(5).squareRoot()
-        let gain = (2.0 / (1 + a * a)).squareRoot()
-        let weightBound = Float(3.0.squareRoot() * (gain / Double(inFeatures).squareRoot()))
-        let weight = uniform([outFeatures, inFeatures], low: -weightBound, high: weightBound)
-        guard bias else { return (weight, nil) }
-        let biasBound = Float(inFeatures > 0 ? 1 / Double(inFeatures).squareRoot() : 0)
-        return (weight, uniform([outFeatures], low: -biasBound, high: biasBound))
-    }
-
-    /// `nn.Embedding(count, dim)`'s initialisation: N(0, 1), shape (count, dim).
-    public func embeddingInit(count: Int, dim: Int) -> Tensor {
-        randn([count, dim])
+    public init(seed: UInt64, words: [UInt32], position: Int, cachedNormal: Double?) {
+        self.seed = seed
+        self.words = words
+        self.position = position
+        self.cachedNormal = cachedNormal
     }
 }
 
-// MARK: - The global generator, PyTorch style
+// MARK: - The process-wide generator
+
+extension TorchGenerator {
+    /// The process-wide generator, like PyTorch's default CPU generator: re-seeded by
+    /// `Tensor.manualSeed`, and the default `generator:` of every layer. PyTorch seeds its own
+    /// from the operating system at start-up; this one starts from `defaultSeed`, so a program
+    /// that never seeds still prints the same numbers every run. (Not guarded against use
+    /// from several threads at once.)
+    nonisolated(unsafe) public static var global = TorchGenerator()
+}
 
 extension Tensor {
-    /// Seeds the global generator (`torch.manual_seed`).
+    /// Seeds the process-wide generator (`torch.manual_seed`).
+    ///
+    ///     Tensor.manualSeed(123)
+    ///     let w = Tensor.rand([3, 2])   // torch.rand(3, 2): [[0.2961, 0.5166], …]
     public static func manualSeed(_ seed: UInt64) { TorchGenerator.global.manualSeed(seed) }
-    /// Uniform in [0, 1) from the global generator (`torch.rand`).
+
+    /// Uniform in [0, 1) from the process-wide generator (`torch.rand`).
     public static func rand(_ shape: [Int]) -> Tensor { TorchGenerator.global.rand(shape) }
-    /// Standard normal from the global generator (`torch.randn`).
+
+    /// Standard normal from the process-wide generator (`torch.randn`).
     public static func randn(_ shape: [Int]) -> Tensor { TorchGenerator.global.randn(shape) }
+
+    /// Integers uniform in `low..<high` from the process-wide generator (`torch.randint`).
+    public static func randint(_ low: Int, _ high: Int, _ shape: [Int]) -> [Int] {
+        TorchGenerator.global.randint(low, high, shape)
+    }
+
+    /// A random permutation of `0..<n` from the process-wide generator (`torch.randperm`).
+    public static func randperm(_ n: Int) -> [Int] { TorchGenerator.global.randperm(n) }
 }
