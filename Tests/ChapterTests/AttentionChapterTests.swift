@@ -48,6 +48,9 @@ final class AttentionChapterTests: XCTestCase {
                 "        [0.2175, 0.1983, 0.1984, 0.1888, 0.1971, 0.0000],",
                 "tensor([[[-0.4519,  0.2216],",
                 "         [-0.5299, -0.1081]]], grad_fn=<UnsafeViewBackward0>)",
+                // the book's dropout masks (seed 123, p = 0.5)
+                "tensor([[2., 2., 0., 2., 2., 0.],\n        [0., 0., 0., 2., 0., 2.],",
+                "        [0.7599, 0.6194, 0.6206, 0.0000, 0.0000, 0.0000],",
             ]),
             ("Chapter06_MultiHeadAttention", [
                 "tensor([[[-0.4519,  0.2216,  0.4772,  0.1063],",
