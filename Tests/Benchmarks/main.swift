@@ -74,9 +74,8 @@ func profileForward() {
     let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
     model.eval()
     let ids = TorchGenerator(seed: 1).randint(0, 50257, [64])
-    let start = now()
-    _ = withNoGrad { model.lastLogits(ids, shape: [1, 64], cache: nil) }
-    report("profile-forward", (now() - start) * 1000, "ms")
+    let seconds = meanTime(seconds: 3) { _ = withNoGrad { model.lastLogits(ids, shape: [1, 64], cache: nil) } }
+    report("profile-forward", seconds * 1000, "ms")
 }
 
 let benchmarks: [(name: String, run: () -> Void)] = [

@@ -35,6 +35,8 @@ public func gemm(m: Int, n: Int, k: Int,
         naiveGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
     } else if m < GemmBlocking.mr {
         skinnyGemm(m: m, n: n, k: k, A, B, transB: transB, c: c, ldc: ldc, accumulate: accumulate)
+    } else if transB && A.colStride == 1 && m * k <= 1 << 18 && k >= 16 {
+        dotGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
     } else {
         packedGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
     }
@@ -114,6 +116,58 @@ func skinnyGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand, transB: Bool
                     }
                     while j < columns.upperBound { cRow[j] += av * bRow[j]; j += 1 }
                 }
+            }
+        }
+    }
+}
+
+/// A few rows of A times a weight matrix stored (n, k) — a linear layer on a short sequence,
+/// as in generation without a cache. Packing the whole weight matrix for so few rows would
+/// cost as much as the product, so instead each 4 × 4 tile of C is four rows of A dotted with
+/// four rows of W, 16 SIMD accumulators along k. W is read from memory once (its four rows stay
+/// in L1 while every row of A, small enough for L2, passes by); work is split over columns.
+func dotGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    typealias V = SIMD16<Float>
+    let parts = chunks((n + 3) / 4, minimumPerChunk: 8)
+    parallelFor(parts.count) { part in
+        for jb in parts[part] {
+            let j0 = jb * 4, width = min(4, n - j0)
+            // rows past the end repeat the last row; their results are not stored
+            let w0 = B.base + j0 * B.colStride, w1 = B.base + min(j0 + 1, n - 1) * B.colStride
+            let w2 = B.base + min(j0 + 2, n - 1) * B.colStride, w3 = B.base + min(j0 + 3, n - 1) * B.colStride
+            var i0 = 0
+            while i0 < m {
+                let height = min(4, m - i0)
+                let a0 = A.base + i0 * A.rowStride, a1 = A.base + min(i0 + 1, m - 1) * A.rowStride
+                let a2 = A.base + min(i0 + 2, m - 1) * A.rowStride, a3 = A.base + min(i0 + 3, m - 1) * A.rowStride
+                var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V()
+                var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c30 = V(), c31 = V(), c32 = V(), c33 = V()
+                var p = 0
+                while p + 16 <= k {
+                    let x0 = load16(a0 + p), x1 = load16(a1 + p), x2 = load16(a2 + p), x3 = load16(a3 + p)
+                    var y = load16(w0 + p)
+                    c00.addProduct(x0, y); c10.addProduct(x1, y); c20.addProduct(x2, y); c30.addProduct(x3, y)
+                    y = load16(w1 + p)
+                    c01.addProduct(x0, y); c11.addProduct(x1, y); c21.addProduct(x2, y); c31.addProduct(x3, y)
+                    y = load16(w2 + p)
+                    c02.addProduct(x0, y); c12.addProduct(x1, y); c22.addProduct(x2, y); c32.addProduct(x3, y)
+                    y = load16(w3 + p)
+                    c03.addProduct(x0, y); c13.addProduct(x1, y); c23.addProduct(x2, y); c33.addProduct(x3, y)
+                    p += 16
+                }
+                let tail = p
+                @inline(__always) func store(_ r: Int, _ q: Int, _ v: V, _ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
+                    guard r < height && q < width else { return }
+                    var sum = v.sum()
+                    for t in tail..<k { sum += a[t] * w[t] }
+                    let dst = c + (i0 + r) * ldc + j0 + q
+                    dst.pointee = accumulate ? dst.pointee + sum : sum
+                }
+                store(0, 0, c00, a0, w0); store(0, 1, c01, a0, w1); store(0, 2, c02, a0, w2); store(0, 3, c03, a0, w3)
+                store(1, 0, c10, a1, w0); store(1, 1, c11, a1, w1); store(1, 2, c12, a1, w2); store(1, 3, c13, a1, w3)
+                store(2, 0, c20, a2, w0); store(2, 1, c21, a2, w1); store(2, 2, c22, a2, w2); store(2, 3, c23, a2, w3)
+                store(3, 0, c30, a3, w0); store(3, 1, c31, a3, w1); store(3, 2, c32, a3, w2); store(3, 3, c33, a3, w3)
+                i0 += 4
             }
         }
     }
