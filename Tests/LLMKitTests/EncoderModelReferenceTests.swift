@@ -6,14 +6,6 @@ import TensorKit
 
 /// BERT (encoder-only) and Marian (encoder–decoder) against Hugging Face transformers.
 final class EncoderModelReferenceTests: XCTestCase {
-    func assertMatches(_ name: String, _ got: Tensor, _ reference: Tensor, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(got.shape, reference.shape, name, file: file, line: line)
-        let scale = reference.data.map(abs).max() ?? 0
-        let maxdiff = zip(got.data, reference.data).map { abs($0 - $1) }.max() ?? 0
-        print("\(name): maxdiff \(maxdiff) (largest magnitude \(scale))")
-        XCTAssertLessThanOrEqual(maxdiff, 1e-4 * max(scale, 1e-6), name, file: file, line: line)
-    }
-
     func testBert() throws {
         let model = try BertModel.load(huggingFace: fixtureURL("bert-tiny"))
         model.eval()
@@ -21,9 +13,9 @@ final class EncoderModelReferenceTests: XCTestCase {
         let (shape, ids) = try expected.integers("input_ids")
         var states: [Tensor] = []
         let last = withNoGrad { model(ids, shape: shape, trace: { states.append($0) }) }
-        assertMatches("bert last_hidden_state", last, try expected.tensor("last_hidden_state"))
+        assertMatchesReference("bert last_hidden_state", last, try expected.tensor("last_hidden_state"))
         XCTAssertEqual(states.count, 3)
-        for (i, h) in states.enumerated() { assertMatches("bert hidden_states.\(i)", h, try expected.tensor("hidden_states.\(i)")) }
+        for (i, h) in states.enumerated() { assertMatchesReference("bert hidden_states.\(i)", h, try expected.tensor("hidden_states.\(i)")) }
     }
 
     func testMarian() throws {
@@ -37,9 +29,9 @@ final class EncoderModelReferenceTests: XCTestCase {
             let memory = model.encode(source, shape: sourceShape)
             return (memory, model.logits(model.decode(target, shape: targetShape, memory: memory, trace: { states.append($0) })))
         }
-        assertMatches("marian encoder_last_hidden_state", memory, try expected.tensor("encoder_last_hidden_state"))
-        assertMatches("marian logits", logits, try expected.tensor("logits"))
-        for (i, h) in states.enumerated() { assertMatches("marian hidden_states.\(i)", h, try expected.tensor("hidden_states.\(i)")) }
+        assertMatchesReference("marian encoder_last_hidden_state", memory, try expected.tensor("encoder_last_hidden_state"))
+        assertMatchesReference("marian logits", logits, try expected.tensor("logits"))
+        for (i, h) in states.enumerated() { assertMatchesReference("marian hidden_states.\(i)", h, try expected.tensor("hidden_states.\(i)")) }
     }
 
     func testEncoderDecoderGradients() {
