@@ -36,13 +36,18 @@ func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> F
     return Tensor(shape: shape, data: out)
 }
 
-/// Applies `f` to every element.
+/// Applies `f` to every element; large tensors are split over the cores (each element is
+/// computed the same way whichever thread does it).
 @inline(__always)
 func unaryMap(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
     var out = [Float](repeating: 0, count: a.count)
     a.data.withUnsafeBufferPointer { x in
         out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<o.count { o[i] = f(x[i]) }
+            let parts = o.count >= 1 << 16 ? chunks(o.count, granularity: 4096) : [0..<o.count]
+            let (src, dst) = (x.baseAddress!, o.baseAddress!)
+            parallelFor(parts.count) { part in
+                for i in parts[part] { dst[i] = f(src[i]) }
+            }
         }
     }
     return Tensor(shape: a.shape, data: out)
