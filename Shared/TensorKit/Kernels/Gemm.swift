@@ -1,29 +1,63 @@
 // Matrix multiplication, the kernel under every linear layer and attention score.
 //
-// How it is fast, in plain Swift:
-// 1. A **micro-kernel** computes a 6 × 32 tile of C in 12 SIMD registers (6 rows × two
-//    16-float vectors): for each p it loads 32 floats of B, broadcasts 6 floats of A, and does
-//    12 fused multiply-adds. Nothing but arithmetic happens in its inner loop.
-// 2. **Packing** copies the part of A and B the micro-kernel needs into small contiguous
-//    buffers — A as 6-row slivers, B as 32-column slivers, both laid out in the order the
-//    kernel reads them. Transposed operands are handled here, for free: the packing reads
-//    them with swapped strides, so a transpose is never materialised.
-// 3. **Blocking**: k is cut into chunks of `kc` (B's sliver of kc × 32 floats stays in L1,
-//    A's block of `mc` × kc in L2), so every loaded number is reused many times.
-// 4. **Threads**: blocks of rows of C go to different cores. Every element of C is summed
-//    over k in the same order whichever thread computes it, so the result does not depend
-//    on the number of threads.
-// Tiny products (the chapters' 6 × 3 matrices) skip all of this and use a plain loop.
+// How it is fast, in plain Swift (measured on a 2-core AMD EPYC with AVX-512, where one
+// core does at most one 16-float fused multiply-add per cycle, ≈ 116 GFLOP/s):
+//
+// 1. The **micro-kernel** (GemmKernels.swift) computes a 6 × 32 tile of C in 12 registers:
+//    for each p it loads 32 floats of B, broadcasts 6 floats of A and does 12 fused
+//    multiply-adds. Nothing but arithmetic happens in its loop; it runs at ≈ 116 GFLOP/s.
+//
+// 2. **Blocking** keeps what the kernel reads close to the core:
+//    - k is cut into blocks of `kc` = 256 (k = 600 → 256 + 256 + 88). A tile of C is read
+//      and written once per block, so deep blocks mean few trips for C; one 256 × 32 panel
+//      of B (32 KB) stays in the core's caches (32 KB L1, 1 MB L2) while it is used. (512
+//      measured 2 % faster at 1024², but would change every product with k > 256 in the
+//      last bits, and with them the course's recorded outputs.)
+//    - Rows are cut into blocks of `mc` = 96 (16 slivers of 6 rows). The kernel walks down
+//      the 16 slivers for one panel of B before moving to the next panel, so every panel
+//      is fetched once and reused 16 times from cache.
+//    - Columns are cut into blocks of `nc` = 1024 so that a packed block of B stays bounded
+//      (kc × nc floats = 1 MB), even for a 50,257-word vocabulary.
+//
+// 3. **Packing** copies B into panels of 32 columns, each p's 32 values side by side, so the
+//    kernel reads one contiguous stream. A transposed B (a linear layer's weight, stored
+//    out × in) is packed with 16 × 16 transposes in registers, so it is never materialised.
+//    A row-major B is read in place when the copy would not pay for itself: when m < 128,
+//    or when B is small enough (≤ 512 KB) to stay in cache anyway.
+//    A is never copied: the kernel reads its six rows (or, transposed, six adjacent
+//    columns) in place through strides. BLIS-style libraries pack A too; here six
+//    sequential streams suit the hardware prefetchers, and skipping the copy matters for
+//    the course's narrow products (n = 128), where it cost about 10 %.
+//
+// 4. **Threads**: C is cut into bands of columns (or of rows, when it is narrow), one per
+//    task on a persistent pool (Parallel.swift); each task packs its own B. Work is split
+//    over rows and columns of C only, never over k, and every element is summed in the same
+//    order (p ascending within a block, block sums added to C in order) whichever task
+//    computes it. So the result is identical to the bit for any thread count.
+//
+// Products with few rows skip all this (GemmSmall.swift): tiny ones use a triple loop, and
+// a few rows times a transposed weight (tokens at generation time) use dot products that
+// stream the weight once without copying it.
 
-// MARK: - Entry point
+// MARK: - Entry points
 
 /// C[m×n] = (accumulate ? C : 0) + op(A)[m×k] · op(B)[k×n], all row-major.
 /// op(A) = A (stored m×k, row stride lda) or Aᵀ when transA (A stored k×m, row stride lda);
 /// op(B) = B (stored k×n, row stride ldb) or Bᵀ when transB (B stored n×k, row stride ldb).
+///
+///     // x · Wᵀ for x (rows × in) and a weight W stored (out × in)
+///     gemm(m: rows, n: out, k: in, a: x, lda: in, transA: false,
+///          b: w, ldb: in, transB: true, c: y, ldc: out, accumulate: false)
+///
+/// Uses up to `TensorKitConfig.threadCount` threads when m·n·k ≥ 64³; the result does not
+/// depend on the thread count.
 public func gemm(m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, lda: Int, transA: Bool,
                  b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m \(m), n \(n), k \(k)")
+    precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n,
+                 "gemm: row strides lda \(lda), ldb \(ldb), ldc \(ldc) too small for m \(m), n \(n), k \(k) (transA \(transA), transB \(transB))")
     if m == 0 || n == 0 { return }
     if k == 0 {
         if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -31,18 +65,52 @@ public func gemm(m: Int, n: Int, k: Int,
     }
     let A = Operand(base: a, rowStride: transA ? 1 : lda, colStride: transA ? lda : 1)   // (m, k)
     let B = Operand(base: b, rowStride: transB ? 1 : ldb, colStride: transB ? ldb : 1)   // (k, n)
-    if m * n * k <= 16 * 16 * 16 {
+    if m * n * k <= GemmBlocking.naiveWork {
         naiveGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
-    } else if m < GemmBlocking.mr {
-        skinnyGemm(m: m, n: n, k: k, A, B, transB: transB, c: c, ldc: ldc, accumulate: accumulate)
-    } else if transB && A.colStride == 1 && m * k <= 1 << 18 && k >= 16 {
+    } else if transB && (m < GemmBlocking.mr || (k >= GemmBlocking.dotDepthPerRow * m && m * k <= GemmBlocking.dotMaxA)) {
         dotGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
+    } else if m < GemmBlocking.mr {
+        axpyGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
     } else {
-        packedGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
+        blockedGemm(m: m, n: n, k: k, A, B, c: c, ldc: ldc, accumulate: accumulate)
     }
 }
 
-/// A matrix read through strides, so that a transpose is just swapped strides.
+/// `batch` independent products C_i = (accumulate ? C_i : 0) + op(A_i) · op(B_i), as `gemm`;
+/// the matrices of item i start i · strideA, i · strideB, i · strideC floats after a, b, c.
+/// A stride of 0 shares one matrix across the batch (a broadcast operand).
+///
+///     // attention scores of 64 (batch × head) items: Q·Kᵀ, each (128 × 32) · (32 × 128)
+///     gemmBatched(batch: 64, m: 128, n: 128, k: 32, a: queries, lda: 32, strideA: 128 * 32, transA: false,
+///                 b: keys, ldb: 32, strideB: 128 * 32, transB: true,
+///                 c: scores, ldc: 128, strideC: 128 * 128, accumulate: false)
+///
+/// Small products (below 128³) run whole, one per task, on all threads; large ones run one
+/// after another, each on all threads. Either way each result is the one `gemm` gives.
+public func gemmBatched(batch: Int, m: Int, n: Int, k: Int,
+                        a: UnsafePointer<Float>, lda: Int, strideA: Int, transA: Bool,
+                        b: UnsafePointer<Float>, ldb: Int, strideB: Int, transB: Bool,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, accumulate: Bool) {
+    precondition(batch >= 0 && strideA >= 0 && strideB >= 0, "gemmBatched: negative batch \(batch) or stride (\(strideA), \(strideB))")
+    precondition(batch <= 1 || m == 0 || n == 0 || strideC >= (m - 1) * ldc + n,
+                 "gemmBatched: results overlap: strideC \(strideC) < (m − 1) · ldc + n for m \(m), n \(n), ldc \(ldc)")
+    @inline(__always) func item(_ i: Int) {
+        gemm(m: m, n: n, k: k, a: a + i * strideA, lda: lda, transA: transA,
+             b: b + i * strideB, ldb: ldb, transB: transB, c: c + i * strideC, ldc: ldc, accumulate: accumulate)
+    }
+    if m * n * k >= GemmBlocking.batchItemWork {
+        for i in 0..<batch { item(i) }
+    } else {
+        // a few items per task: inside a task, each gemm runs on its thread alone
+        let tasks = batch * m * n * k >= GemmBlocking.parallelWork ? min(batch, 4 * TensorKitConfig.threadCount) : 1
+        parallelFor(tasks) { task in
+            for i in (batch * task / tasks)..<(batch * (task + 1) / tasks) { item(i) }
+        }
+    }
+}
+
+/// A matrix read through strides, so that a transpose is just swapped strides:
+/// element (row, col) is `base[row * rowStride + col * colStride]`.
 struct Operand {
     let base: UnsafePointer<Float>
     let rowStride: Int
@@ -51,272 +119,125 @@ struct Operand {
     @inline(__always) subscript(row: Int, col: Int) -> Float { base[row * rowStride + col * colStride] }
 }
 
+/// The sizes that shape the computation (see the top of this file for why).
 enum GemmBlocking {
-    static let mr = 6        // rows of the micro-kernel tile
-    static let nr = 32       // columns of the micro-kernel tile (two SIMD16)
-    static let kc = 256      // depth of a packed block
-    static let mc = 96       // rows of A packed at once (a multiple of mr)
+    /// Rows and columns of the micro-kernel's tile of C.
+    static let mr = 6, nr = 32
+    /// Depth of a block of k.
+    static let kc = 256
+    /// Rows of C per task (a multiple of mr).
+    static let mc = 96
+    /// Widest block of columns a task packs at once (a multiple of nr): its buffer holds
+    /// kc × nc floats (1 MB).
+    static let nc = 1024
+    /// A row-major B is read in place when fewer rows than this use it (the copy would not
+    /// pay for itself), or when it holds at most this many floats (512 KB: it stays in the
+    /// L2 cache whatever its layout, and a copy would only add a pass over it).
+    static let packBMinRows = 128, inPlaceBMaxFloats = 1 << 17
+    /// With B transposed, dot products (no copy of B) beat packing B when k ≥ 8·m: each C
+    /// element's 16 partial sums cost a final horizontal sum, negligible only for long k,
+    /// while the copy of B costs more the fewer rows use it. Measured: k = 768 → up to
+    /// m ≈ 100; k = 128 → m < 16. A must be small enough to stay in L2 (2¹⁸ floats, 1 MB).
+    static let dotDepthPerRow = 8, dotMaxA = 1 << 18
+    /// Products of at most this many multiply-adds (m·n·k) use the plain triple loop.
+    static let naiveWork = 16 * 16 * 16
+    /// Products of at least this many multiply-adds are split across threads.
+    static let parallelWork = 64 * 64 * 64
+    /// Batched items of at least this many multiply-adds are each split across threads.
+    static let batchItemWork = 128 * 128 * 128
 }
 
-// MARK: - Small cases
+// MARK: - The blocked product
 
-/// The textbook triple loop, for tiny products.
-func naiveGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
-               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    for i in 0..<m {
-        for j in 0..<n {
-            var s: Float = accumulate ? c[i * ldc + j] : 0
-            for p in 0..<k { s += A[i, p] * B[p, j] }
-            c[i * ldc + j] = s
-        }
+/// The general case (see the top of this file): C is cut into bands, one per task. With
+/// enough columns the bands are column ranges (every row), otherwise row ranges (every
+/// column). Each task packs the B it needs into its own buffer, so no memory written by
+/// one core is read by another: on a busy machine, cores handing a shared packed B back
+/// and forth through the L3 cache lost a fifth of the speed.
+func blockedGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let (mr, nr) = (GemmBlocking.mr, GemmBlocking.nr)
+    let panels = (n + nr - 1) / nr
+    let slivers = (m + mr - 1) / mr
+    let threads = m * n * k >= GemmBlocking.parallelWork ? max(1, TensorKitConfig.threadCount) : 1
+    // At least 4 panels (128 columns) per band when splitting columns; two bands per thread
+    // when there is room, so that a thread slowed by other programs is helped by the other.
+    let byColumns = threads > 1 && panels >= 4 * threads
+    let tasks = threads == 1 ? 1 : byColumns ? threads * (panels >= 8 * threads ? 2 : 1)
+                                             : min(slivers, threads * (slivers >= 32 * threads ? 2 : 1))
+    let readBInPlace = B.colStride == 1 && (m < GemmBlocking.packBMinRows || k * n <= GemmBlocking.inPlaceBMaxFloats)
+    parallelFor(tasks) { task in
+        let share = { (count: Int) in (count * task / tasks)..<(count * (task + 1) / tasks) }
+        let rows = byColumns ? 0..<m : share(slivers).clamped(scale: mr, limit: m)
+        let band = byColumns ? share(panels) : 0..<panels
+        multiplyBand(rows: rows, panels: band, n: n, k: k, A, B, readBInPlace: readBInPlace,
+                     c: c, ldc: ldc, accumulate: accumulate)
     }
 }
 
-/// One to five rows of A (a matrix–vector product, as when generating one token): stream
-/// B once without packing, split over columns of C.
-func skinnyGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand, transB: Bool,
-                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let parts = chunks(n, granularity: 64, minimumPerChunk: m * k >= 4096 ? 64 : n)
-    parallelFor(parts.count) { part in
-        let columns = parts[part]
-        if transB {
-            // B stored (n, k): each C element is a dot product of contiguous rows.
-            for i in 0..<m {
-                for j in columns {
-                    let bRow = B.base + j * B.colStride
-                    var acc = SIMD16<Float>()
-                    var p = 0
-                    if A.colStride == 1 {
-                        let aRow = A.base + i * A.rowStride
-                        while p + 16 <= k {
-                            acc.addProduct(load16(aRow + p), load16(bRow + p))
-                            p += 16
+extension Range where Bound == Int {
+    /// The range scaled by `scale` and cut at `limit`: slivers 2..<4 of 6 rows → rows 12..<24.
+    fileprivate func clamped(scale: Int, limit: Int) -> Range<Int> {
+        Swift.min(limit, lowerBound * scale)..<Swift.min(limit, upperBound * scale)
+    }
+}
+
+/// Computes rows `rows` × panels `panels` (32 columns each) of C, all of k: for each block
+/// of at most nc columns and each block of kc of k, packs that block of B into a buffer of
+/// its own, then runs the micro-kernel over row blocks of mc rows; within a row block it
+/// goes down the slivers for one panel before moving to the next, so each panel is reused
+/// mc / 6 times while in cache.
+func multiplyBand(rows: Range<Int>, panels: Range<Int>, n: Int, k: Int, _ A: Operand, _ B: Operand,
+                  readBInPlace: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let (mr, nr, mc) = (GemmBlocking.mr, GemmBlocking.nr, GemmBlocking.mc)
+    let kc = min(k, GemmBlocking.kc), blockPanels = GemmBlocking.nc / nr
+    let fullPanels = n / nr                       // panels of 32 columns; a last ragged one is always packed
+    let packedPanels = readBInPlace ? (panels.upperBound > fullPanels ? 1 : 0) : min(panels.count, blockPanels)
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, kc * nr * packedPanels))
+    defer { buffer.deallocate() }
+    for first in stride(from: panels.lowerBound, to: panels.upperBound, by: blockPanels) {
+        let block = first..<min(panels.upperBound, first + blockPanels)
+        for p0 in stride(from: 0, to: k, by: kc) {
+            let depth = min(kc, k - p0)
+            let addToC = accumulate || p0 > 0
+            /// Where panel `panel` of this block of B is read: in place, or in the buffer.
+            @inline(__always) func source(_ panel: Int) -> (UnsafePointer<Float>, Int) {
+                if readBInPlace && panel < fullPanels { return (B.base + p0 * B.rowStride + nr * panel, B.rowStride) }
+                return (UnsafePointer(buffer + nr * depth * (readBInPlace ? 0 : panel - block.lowerBound)), nr)
+            }
+            // 1. Pack: whole panels of a row-major B row by row (B read sequentially); the
+            //    others (transposed B, a ragged last panel) one panel at a time.
+            var panel = block.lowerBound
+            if B.colStride == 1 && !readBInPlace {
+                let whole = min(block.upperBound, fullPanels) - panel
+                if whole > 0 {
+                    packBRows(B, rows: p0..<(p0 + depth), j0: nr * panel, count: whole, into: buffer)
+                    panel += whole
+                }
+            }
+            for panel in panel..<block.upperBound where !(readBInPlace && panel < fullPanels) {
+                packBPanel(B, rows: p0..<(p0 + depth), j0: nr * panel, width: min(nr, n - nr * panel),
+                           into: UnsafeMutablePointer(mutating: source(panel).0))
+            }
+            // 2. Multiply.
+            for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mc) {
+                let i1 = min(rows.upperBound, i0 + mc)
+                for panel in block {
+                    let (b, bStep) = source(panel)
+                    let cols = min(nr, n - nr * panel)
+                    for r0 in stride(from: i0, to: i1, by: mr) {
+                        let a = Sliver(base: A.base + r0 * A.rowStride + p0 * A.colStride,
+                                       rowStride: A.rowStride, step: A.colStride)
+                        let out = c + r0 * ldc + nr * panel
+                        let height = min(mr, i1 - r0)
+                        if cols > 16 {
+                            kernel6x32(kc: depth, a: a, b: b, bStep: bStep, c: out, ldc: ldc, rows: height, cols: cols, addToC: addToC)
+                        } else {
+                            kernel6x16(kc: depth, a: a, b: b, bStep: bStep, c: out, ldc: ldc, rows: height, cols: cols, addToC: addToC)
                         }
                     }
-                    var s = acc.sum()
-                    while p < k { s += A[i, p] * bRow[p]; p += 1 }
-                    c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s
-                }
-            }
-        } else {
-            // B stored (k, n): C row += a[p] · B row p, vectorised over columns.
-            for i in 0..<m {
-                let cRow = c + i * ldc
-                if !accumulate { (cRow + columns.lowerBound).update(repeating: 0, count: columns.count) }
-                for p in 0..<k {
-                    let av = A[i, p]
-                    let bRow = B.base + p * B.rowStride
-                    var j = columns.lowerBound
-                    let broadcast = SIMD16<Float>(repeating: av)
-                    while j + 16 <= columns.upperBound {
-                        var cv = load16(cRow + j)
-                        cv.addProduct(broadcast, load16(bRow + j))
-                        store16(cv, cRow + j)
-                        j += 16
-                    }
-                    while j < columns.upperBound { cRow[j] += av * bRow[j]; j += 1 }
                 }
             }
         }
     }
-}
-
-/// A few rows of A times a weight matrix stored (n, k) — a linear layer on a short sequence,
-/// as in generation without a cache. Packing the whole weight matrix for so few rows would
-/// cost as much as the product, so instead each 4 × 4 tile of C is four rows of A dotted with
-/// four rows of W, 16 SIMD accumulators along k. W is read from memory once (its four rows stay
-/// in L1 while every row of A, small enough for L2, passes by); work is split over columns.
-func dotGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    typealias V = SIMD16<Float>
-    let parts = chunks((n + 3) / 4, minimumPerChunk: 8)
-    parallelFor(parts.count) { part in
-        for jb in parts[part] {
-            let j0 = jb * 4, width = min(4, n - j0)
-            // rows past the end repeat the last row; their results are not stored
-            let w0 = B.base + j0 * B.colStride, w1 = B.base + min(j0 + 1, n - 1) * B.colStride
-            let w2 = B.base + min(j0 + 2, n - 1) * B.colStride, w3 = B.base + min(j0 + 3, n - 1) * B.colStride
-            var i0 = 0
-            while i0 < m {
-                let height = min(4, m - i0)
-                let a0 = A.base + i0 * A.rowStride, a1 = A.base + min(i0 + 1, m - 1) * A.rowStride
-                let a2 = A.base + min(i0 + 2, m - 1) * A.rowStride, a3 = A.base + min(i0 + 3, m - 1) * A.rowStride
-                var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V()
-                var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c30 = V(), c31 = V(), c32 = V(), c33 = V()
-                var p = 0
-                while p + 16 <= k {
-                    let x0 = load16(a0 + p), x1 = load16(a1 + p), x2 = load16(a2 + p), x3 = load16(a3 + p)
-                    var y = load16(w0 + p)
-                    c00.addProduct(x0, y); c10.addProduct(x1, y); c20.addProduct(x2, y); c30.addProduct(x3, y)
-                    y = load16(w1 + p)
-                    c01.addProduct(x0, y); c11.addProduct(x1, y); c21.addProduct(x2, y); c31.addProduct(x3, y)
-                    y = load16(w2 + p)
-                    c02.addProduct(x0, y); c12.addProduct(x1, y); c22.addProduct(x2, y); c32.addProduct(x3, y)
-                    y = load16(w3 + p)
-                    c03.addProduct(x0, y); c13.addProduct(x1, y); c23.addProduct(x2, y); c33.addProduct(x3, y)
-                    p += 16
-                }
-                let tail = p
-                @inline(__always) func store(_ r: Int, _ q: Int, _ v: V, _ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
-                    guard r < height && q < width else { return }
-                    var sum = v.sum()
-                    for t in tail..<k { sum += a[t] * w[t] }
-                    let dst = c + (i0 + r) * ldc + j0 + q
-                    dst.pointee = accumulate ? dst.pointee + sum : sum
-                }
-                store(0, 0, c00, a0, w0); store(0, 1, c01, a0, w1); store(0, 2, c02, a0, w2); store(0, 3, c03, a0, w3)
-                store(1, 0, c10, a1, w0); store(1, 1, c11, a1, w1); store(1, 2, c12, a1, w2); store(1, 3, c13, a1, w3)
-                store(2, 0, c20, a2, w0); store(2, 1, c21, a2, w1); store(2, 2, c22, a2, w2); store(2, 3, c23, a2, w3)
-                store(3, 0, c30, a3, w0); store(3, 1, c31, a3, w1); store(3, 2, c32, a3, w2); store(3, 3, c33, a3, w3)
-                i0 += 4
-            }
-        }
-    }
-}
-
-@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}
-
-// MARK: - The packed, blocked product
-
-func packedGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
-                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let (mr, nr, kcMax, mc) = (GemmBlocking.mr, GemmBlocking.nr, GemmBlocking.kc, GemmBlocking.mc)
-    let nPanels = (n + nr - 1) / nr
-    // A row-major B whose width is a multiple of 32 is read in place (its 32-wide slivers are
-    // contiguous rows); otherwise it is packed.
-    let readBInPlace = B.colStride == 1 && n % nr == 0 && k * n <= 1 << 17   // small B: fits in L2
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: readBInPlace ? 1 : nPanels * nr * min(k, kcMax))
-    defer { packedB.deallocate() }
-    // Row blocks of C: few enough to keep packing cheap, enough to keep both cores busy.
-    let rowBlocks = chunks(m, granularity: mr, minimumPerChunk: mr).flatMap { range in
-        stride(from: range.lowerBound, to: range.upperBound, by: mc).map { $0..<min($0 + mc, range.upperBound) }
-    }
-    var pc = 0
-    while pc < k {
-        let kc = min(kcMax, k - pc)
-        if !readBInPlace { packB(B, rows: pc..<(pc + kc), n: n, into: packedB) }
-        let addToC = accumulate || pc > 0
-        parallelFor(rowBlocks.count) { blockIndex in
-            let rows = rowBlocks[blockIndex]
-            let slivers = (rows.count + mr - 1) / mr
-            let packedA = UnsafeMutablePointer<Float>.allocate(capacity: slivers * mr * kc)
-            defer { packedA.deallocate() }
-            packA(A, rows: rows, cols: pc..<(pc + kc), into: packedA)
-            for panel in 0..<nPanels {
-                let j0 = panel * nr
-                let width = min(nr, n - j0)
-                for s in 0..<slivers {
-                    let i0 = rows.lowerBound + s * mr
-                    let height = min(mr, rows.upperBound - i0)
-                    let (bPanel, bStride) = readBInPlace
-                        ? (B.base + pc * B.rowStride + j0, B.rowStride)
-                        : (UnsafePointer(packedB + panel * nr * kc), nr)
-                    microKernel(kc: kc, a: packedA + s * mr * kc, b: bPanel, bStride: bStride,
-                                c: c + i0 * ldc + j0, ldc: ldc, height: height, width: width, accumulate: addToC)
-                }
-            }
-        }
-        pc += kc
-    }
-}
-
-/// Copies rows `rows` × columns `cols` of A into slivers of `mr` rows: sliver s holds, for
-/// each p, the mr values A[s·mr + r, p] side by side (zero past the last row).
-func packA(_ A: Operand, rows: Range<Int>, cols: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-    let mr = GemmBlocking.mr
-    let kc = cols.count
-    var dst = out
-    for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-        let height = min(mr, rows.upperBound - i0)
-        for (p, col) in cols.enumerated() {
-            for r in 0..<mr { dst[p * mr + r] = r < height ? A[i0 + r, col] : 0 }
-        }
-        dst += mr * kc
-    }
-}
-
-/// Copies rows `rows` of B (all n columns) into panels of `nr` columns: panel j holds, for
-/// each p, the nr values B[p, j·nr + c] side by side (zero past the last column).
-func packB(_ B: Operand, rows: Range<Int>, n: Int, into out: UnsafeMutablePointer<Float>) {
-    let nr = GemmBlocking.nr
-    let kc = rows.count
-    let panels = (n + nr - 1) / nr
-    parallelFor(panels >= 8 && kc * n >= 65536 ? 2 : 1) { half in
-        let range = panels >= 8 && kc * n >= 65536 ? (half == 0 ? 0..<(panels / 2) : (panels / 2)..<panels) : 0..<panels
-        for panel in range {
-            let j0 = panel * nr
-            let width = min(nr, n - j0)
-            let dst = out + panel * nr * kc
-            if B.colStride == 1 && width == nr {
-                for (p, row) in rows.enumerated() {
-                    let src = B.base + row * B.rowStride + j0
-                    store16(load16(src), dst + p * nr)
-                    store16(load16(src + 16), dst + p * nr + 16)
-                }
-            } else if B.rowStride == 1 {
-                // B is stored transposed (a weight matrix (out, in)): read each of the 32
-                // columns along k, where it is contiguous, and scatter into the panel.
-                if width < nr { (dst).update(repeating: 0, count: nr * kc) }
-                for col in 0..<width {
-                    let src = B.base + (j0 + col) * B.colStride + rows.lowerBound
-                    for p in 0..<kc { dst[p * nr + col] = src[p] }
-                }
-            } else {
-                for (p, row) in rows.enumerated() {
-                    for col in 0..<nr { dst[p * nr + col] = col < width ? B[row, j0 + col] : 0 }
-                }
-            }
-        }
-    }
-}
-
-/// C[0..<height, 0..<width] (+)= Σ_p a[p] ⊗ b[p] for a packed A sliver (kc × 6) and a B panel
-/// (kc rows of 32, `bStride` apart): twelve accumulators, twelve fused multiply-adds per p.
-@inline(__always)
-func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, height: Int, width: Int, accumulate: Bool) {
-    typealias V = SIMD16<Float>
-    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-    var ap = a, bp = b
-    for _ in 0..<kc {
-        let b0 = load16(bp), b1 = load16(bp + 16)
-        var x = V(repeating: ap[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-        x = V(repeating: ap[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
-        x = V(repeating: ap[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
-        x = V(repeating: ap[3]); c30.addProduct(x, b0); c31.addProduct(x, b1)
-        x = V(repeating: ap[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
-        x = V(repeating: ap[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
-        ap += 6
-        bp += bStride
-    }
-    @inline(__always) func emit(_ r: Int, _ v0: V, _ v1: V) {
-        guard r < height else { return }
-        let dst = c + r * ldc
-        if width == 32 {
-            if accumulate {
-                store16(load16(dst) + v0, dst)
-                store16(load16(dst + 16) + v1, dst + 16)
-            } else {
-                store16(v0, dst)
-                store16(v1, dst + 16)
-            }
-        } else {
-            for col in 0..<width {
-                let v = col < 16 ? v0[col] : v1[col - 16]
-                dst[col] = accumulate ? dst[col] + v : v
-            }
-        }
-    }
-    emit(0, c00, c01); emit(1, c10, c11); emit(2, c20, c21)
-    emit(3, c30, c31); emit(4, c40, c41); emit(5, c50, c51)
 }

@@ -2,8 +2,8 @@
 // each output element is computed by exactly one task in a fixed order, so results are
 // bit-for-bit identical whatever the number of threads.
 //
-// The threads are started once and kept: between jobs they spin briefly, then sleep. A
-// training step runs hundreds of small kernels back to back, and handing each to a
+// The threads are started once and kept: between jobs they spin for a while, then sleep.
+// A training step runs hundreds of small kernels back to back, and handing each to a
 // spinning thread costs well under a microsecond, where waking a sleeping one (as
 // `DispatchQueue.concurrentPerform` does) costs tens.
 
@@ -14,15 +14,19 @@ import Synchronization
 /// Settings of the numeric kernels.
 public enum TensorKitConfig {
     /// How many threads kernels may use: the environment variable TENSORKIT_THREADS if set,
-    /// else the active processors. Setting it to 1 gives the same results, only slower.
+    /// else the active processors. Any value gives the same results to the bit, only at a
+    /// different speed (set it to 1 to check).
     nonisolated(unsafe) public static var threadCount: Int = {
         if let text = ProcessInfo.processInfo.environment["TENSORKIT_THREADS"], let n = Int(text), n >= 1 { return n }
         return ProcessInfo.processInfo.activeProcessorCount
     }()
 }
 
-/// Runs `body(task)` for task in 0..<tasks, on up to `TensorKitConfig.threadCount` threads.
-/// Returns when every task has finished. A call from inside a task runs serially.
+/// Runs `body(task)` for every task in 0..<tasks, on up to `TensorKitConfig.threadCount`
+/// threads, and returns when all have finished. Tasks must write to disjoint memory. A call
+/// made from inside a task (or while another thread uses the pool) runs serially.
+///
+///     parallelFor(rows.count) { r in normalise(row: r) }
 @inline(__always)
 func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
     if tasks <= 1 || TensorKitConfig.threadCount <= 1 {
@@ -32,116 +36,10 @@ func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { WorkerPool.shared.run(tasks: tasks, $0) }
 }
 
-/// A fixed set of worker threads that take task indices from a shared counter.
+/// Splits 0..<count into about 2 × `TensorKitConfig.threadCount` contiguous chunks whose
+/// boundaries are multiples of `granularity` (each at least `minimumPerChunk` long).
 ///
-/// Each call publishes a `Job`; whoever is awake takes tasks from it until none are left. The
-/// caller works too and returns as soon as every task has *finished* — it never waits for a
-/// worker that is asleep or not scheduled (a loaded machine must not stall the kernels). A
-/// worker that arrives late finds no task left and goes back to waiting; it holds its own
-/// reference to the job, so nothing it touches has gone away.
-final class WorkerPool: @unchecked Sendable {
-    static let shared = WorkerPool(workers: max(1, ProcessInfo.processInfo.activeProcessorCount) - 1)
-
-    final class Job: @unchecked Sendable {
-        /// Cleared as soon as every task has finished: a late worker may still hold the job,
-        /// but never the caller's closure (which must not outlive the call).
-        var body: ((Int) -> Void)?
-        let count: Int
-        let participants: Int
-        let nextTask = Atomic<Int>(0)
-        let finishedTasks = Atomic<Int>(0)
-
-        init(body: @escaping (Int) -> Void, count: Int, participants: Int) {
-            self.body = body
-            self.count = count
-            self.participants = participants
-        }
-
-        /// Takes tasks until none are left.
-        func work() {
-            while true {
-                let task = nextTask.add(1, ordering: .relaxed).oldValue
-                if task >= count { return }
-                body!(task)                      // set: a task is still unfinished, so the caller is waiting
-                finishedTasks.add(1, ordering: .releasing)
-            }
-        }
-    }
-
-    private final class Worker: @unchecked Sendable {
-        let sleeping = Atomic<Bool>(false)
-        let wake = DispatchSemaphore(value: 0)
-    }
-
-    private let workers: [Worker]
-    /// Bumped for every job; workers watch it.
-    private let generation = Atomic<Int>(0)
-    private let busy = Atomic<Bool>(false)
-    private let lock = NSLock()
-    private var current: Job?
-
-    private init(workers count: Int) {
-        workers = (0..<count).map { _ in Worker() }
-        for (index, worker) in workers.enumerated() {
-            let thread = Thread { [unowned self] in self.loop(worker, index: index) }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-    }
-
-    func run(tasks: Int, _ body: @escaping (Int) -> Void) {
-        // Nested or concurrent use: run here, serially.
-        guard !workers.isEmpty, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for t in 0..<tasks { body(t) }
-            return
-        }
-        let job = Job(body: body, count: tasks, participants: min(workers.count, TensorKitConfig.threadCount - 1))
-        lock.lock()
-        current = job
-        lock.unlock()
-        // Sequentially consistent, with the worker's store-then-load below: one of the two
-        // always sees the other (a store followed by a load may otherwise be reordered).
-        generation.add(1, ordering: .sequentiallyConsistent)
-        for worker in workers.prefix(job.participants) where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
-            worker.wake.signal()
-        }
-        job.work()
-        while job.finishedTasks.load(ordering: .acquiring) < tasks {}
-        lock.lock()
-        current = nil
-        job.body = nil
-        lock.unlock()
-        busy.store(false, ordering: .releasing)
-    }
-
-    private func loop(_ worker: Worker, index: Int) {
-        var seen = 0
-        while true {
-            var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
-                spins += 1
-                if spins < 20_000 { continue }
-                // Going to sleep: announce it, then look once more so a job posted in between is not missed.
-                worker.sleeping.store(true, ordering: .sequentiallyConsistent)
-                if generation.load(ordering: .sequentiallyConsistent) != seen {
-                    // The poster may already have cleared the flag and signalled: consume that signal.
-                    if !worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) { worker.wake.wait() }
-                    break
-                }
-                worker.wake.wait()
-                spins = 0
-            }
-            seen = generation.load(ordering: .acquiring)
-            lock.lock()
-            let job = current
-            lock.unlock()
-            if let job, index < job.participants { job.work() }
-        }
-    }
-}
-
-/// Splits 0..<count into about `TensorKitConfig.threadCount` contiguous chunks whose
-/// boundaries are multiples of `granularity`.
+///     chunks(10_000, granularity: 4096)   // with 2 threads: [0..<4096, 4096..<8192, 8192..<10000]
 func chunks(_ count: Int, granularity: Int = 1, minimumPerChunk: Int = 1) -> [Range<Int>] {
     let threads = max(1, TensorKitConfig.threadCount)
     let units = (count + granularity - 1) / granularity
@@ -155,4 +53,133 @@ func chunks(_ count: Int, granularity: Int = 1, minimumPerChunk: Int = 1) -> [Ra
         start = end
     }
     return out
+}
+
+// MARK: - The worker pool
+
+/// A fixed set of worker threads. The caller posts a job (a task count and a body) and works
+/// on it too; every thread claims task indices from one shared counter until none are left.
+///
+/// The counter also carries the job's number and task count (`Ticket`), so a worker that
+/// wakes up late can never claim a task of a job that is over: its claim fails and it goes
+/// back to waiting. So the caller only waits for tasks actually being run, never for a
+/// sleeping thread to notice that there was nothing left to do.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool(workers: max(1, ProcessInfo.processInfo.activeProcessorCount) - 1)
+
+    /// How long an idle worker keeps polling for the next job before it sleeps: long enough
+    /// to bridge the gaps between the kernels of a training step, short enough not to hold
+    /// a core while the program does something else.
+    static let spinNanoseconds: UInt64 = 200_000
+
+    private final class Worker: @unchecked Sendable {
+        let sleeping = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
+
+    /// job number (bits 40…63) | task count (bits 20…39) | next task to claim (bits 0…19).
+    private struct Ticket {
+        var raw: UInt64
+        var job: UInt64 { raw >> 40 }
+        var count: Int { Int((raw >> 20) & 0xFFFFF) }
+        var next: Int { Int(raw & 0xFFFFF) }
+        init(raw: UInt64) { self.raw = raw }
+        init(job: UInt64, count: Int) { raw = (job & 0xFF_FFFF) << 40 | UInt64(count) << 20 }
+    }
+
+    private let workers: [Worker]
+    private let ticket = Atomic<UInt64>(0)
+    private let finishedTasks = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    /// The current job's body, set before its ticket is published and read only by a thread
+    /// that has claimed one of its tasks (so the caller is still waiting and it is alive).
+    private var body: ((Int) -> Void)?
+    /// Workers allowed to take part in the current job (TensorKitConfig.threadCount − 1 at most).
+    private var activeWorkers = 0
+
+    private init(workers count: Int) {
+        workers = (0..<count).map { _ in Worker() }
+        for (index, worker) in workers.enumerated() {
+            let thread = Thread { [unowned self] in self.loop(worker, index: index) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    func run(tasks: Int, _ job: @escaping (Int) -> Void) {
+        // Nested or concurrent use, or more tasks than a ticket can count: run here, serially.
+        guard !workers.isEmpty, tasks < 0xFFFFF,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for t in 0..<tasks { job(t) }
+            return
+        }
+        body = job
+        activeWorkers = min(workers.count, TensorKitConfig.threadCount - 1)
+        finishedTasks.store(0, ordering: .relaxed)
+        let number = Ticket(raw: ticket.load(ordering: .relaxed)).job &+ 1
+        // Sequentially consistent, paired with the sleeping worker's store-then-load: one of
+        // the two always sees the other's write.
+        ticket.store(Ticket(job: number, count: tasks).raw, ordering: .sequentiallyConsistent)
+        for worker in workers.prefix(activeWorkers) where worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            worker.wake.signal()
+        }
+        work(job: number)
+        var spins = 0
+        while finishedTasks.load(ordering: .acquiring) < tasks {
+            spins += 1
+            if spins % 1024 == 0 { sched_yield() }   // a descheduled worker may need this core
+        }
+        body = nil
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Claims and runs tasks of job `number` until none are left.
+    private func work(job number: UInt64) {
+        while true {
+            var current = Ticket(raw: ticket.load(ordering: .acquiring))
+            guard current.job == number & 0xFF_FFFF, current.next < current.count else { return }
+            let claimed = current.next
+            current.raw += 1
+            guard ticket.compareExchange(expected: current.raw - 1, desired: current.raw, ordering: .acquiringAndReleasing).exchanged else { continue }
+            runClaimed(claimed)
+            finishedTasks.add(1, ordering: .releasing)
+        }
+    }
+
+    /// Runs one claimed task. Not inlined, so the reference to `body` taken here is released
+    /// before the task is counted as finished.
+    @inline(never)
+    private func runClaimed(_ task: Int) {
+        body!(task)
+    }
+
+    private func loop(_ worker: Worker, index: Int) {
+        var seen = Ticket(raw: ticket.load(ordering: .acquiring)).job
+        while true {
+            var spins = 0
+            var deadline: UInt64 = 0
+            while Ticket(raw: ticket.load(ordering: .acquiring)).job == seen {
+                spins += 1
+                if spins % 256 != 0 { continue }
+                // Let a thread waiting for this core run (the caller, if the scheduler woke
+                // this worker on the caller's core).
+                sched_yield()
+                let now = DispatchTime.now().uptimeNanoseconds
+                if deadline == 0 { deadline = now + Self.spinNanoseconds }
+                if now < deadline { continue }
+                // Going to sleep: announce it, then look once more so a job posted in between is not missed.
+                worker.sleeping.store(true, ordering: .sequentiallyConsistent)
+                if Ticket(raw: ticket.load(ordering: .sequentiallyConsistent)).job != seen {
+                    // The poster may already have cleared the flag and signalled: consume that signal.
+                    if !worker.sleeping.exchange(false, ordering: .sequentiallyConsistent) { worker.wake.wait() }
+                    break
+                }
+                worker.wake.wait()
+                spins = 0
+                deadline = 0
+            }
+            seen = Ticket(raw: ticket.load(ordering: .acquiring)).job
+            if index < activeWorkers { work(job: seen) }
+        }
+    }
 }
