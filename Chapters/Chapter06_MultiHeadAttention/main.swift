@@ -150,7 +150,7 @@ show("weights of head 0 (3 queries × 5 keys)", cross.lastWeights!.select(0, 0).
 
 section("6.7 What each head looks at")
 let tokenizer: GPT2Tokenizer
-do { tokenizer = try GPT2Tokenizer.fromDataDirectory(dataDirectory().appendingPathComponent("gpt2")) } catch { options.fail("\(error)") }
+do { tokenizer = try GPT2Tokenizer(directory: dataDirectory().appendingPathComponent("gpt2")) } catch { options.fail("\(error)") }
 let ids = tokenizer.encode(text.value)
 let labels = ids.map { tokenizer.decode([$0]).trimmingCharacters(in: .whitespaces) }
 say("""

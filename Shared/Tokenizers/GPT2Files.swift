@@ -32,11 +32,6 @@ extension GPT2Tokenizer {
                       merges: directory.appendingPathComponent("merges.txt"))
     }
 
-    /// GPT-2's tokenizer from the course's `data/gpt2` directory.
-    public static func fromDataDirectory(_ directory: URL) throws -> GPT2Tokenizer {
-        try GPT2Tokenizer(directory: directory)
-    }
-
     /// A tokenizer from a token → id JSON file and a merges file (see the top of this file).
     public convenience init(vocabulary: URL, merges: URL) throws {
         let vocab = try Vocabulary(url: vocabulary)

@@ -48,8 +48,6 @@ func benchmarkMatmul(_ n: Int) {
     report("matmul-\(n)", 2 * Double(n * n * n) / seconds / 1e9, "GFLOP/s")
 }
 
-/// The package root, so the benchmark finds data/ wherever it is run from.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// GPT-2 small's shape with random weights: a 16-token prompt, 64 greedy new tokens, as
 /// torch_bench.py's `generate` (Hugging Face GPT2LMHeadModel, default config).
