@@ -23,16 +23,7 @@ extension Tensor {
     /// GELU, x · Φ(x). `approximate: true` is the tanh form GPT-2 was trained with
     /// (`gelu_new` in Hugging Face, `approximate="tanh"` in PyTorch); false is the exact erf form.
     public func gelu(approximate: Bool = false) -> Tensor {
-        if approximate {
-            let c = Float((2 / Double.pi).squareRoot())
-            return unary("gelu", { x in
-                0.5 * x * (1 + Foundation.tanh(c * (x + 0.044715 * x * x * x)))
-            }, derivative: { x, _ in
-                let u = c * (x + 0.044715 * x * x * x)
-                let t = Foundation.tanh(u)
-                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-            })
-        }
+        if approximate { return geluTanh() }
         let invSqrt2 = Float(1 / 2.0.squareRoot())
         let invSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
         return unary("gelu", { x in 0.5 * x * (1 + Foundation.erf(x * invSqrt2)) },
@@ -40,6 +31,57 @@ extension Tensor {
                          0.5 * (1 + Foundation.erf(x * invSqrt2)) + x * invSqrt2Pi * Foundation.exp(-0.5 * x * x)
                      })
     }
+}
+
+extension Tensor {
+    /// GELU's tanh form, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), fused: one vectorised
+    /// pass forward and one backward, which needs only x:
+    /// d/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²).
+    func geluTanh() -> Tensor {
+        let c = Float((2 / Double.pi).squareRoot())
+        let n = count
+        var out = [Float](repeating: 0, count: n)
+        data.withUnsafeBufferPointer { xb in
+            out.withUnsafeMutableBufferPointer { ob in
+                let (x, o) = (xb.baseAddress!, ob.baseAddress!)
+                vectorMap(n) { i in
+                    let v = load16(x, i, n)
+                    let t = vectorTanh(geluInner(v, c))
+                    let y: SIMD16<Float> = 0.5 * v * (1 + t)
+                    store16(y, o, i, n)
+                }
+            }
+        }
+        let a = self
+        return Tensor(shape: shape, data: out).record("gelu", [a]) { g in
+            var dx = [Float](repeating: 0, count: n)
+            a.data.withUnsafeBufferPointer { xb in
+                g.data.withUnsafeBufferPointer { gb in
+                    dx.withUnsafeMutableBufferPointer { db in
+                        let (x, gp, d) = (xb.baseAddress!, gb.baseAddress!, db.baseAddress!)
+                        vectorMap(n) { i in
+                            let v = load16(x, i, n)
+                            let t = vectorTanh(geluInner(v, c))
+                            let v2: SIMD16<Float> = v * v
+                            let inner: SIMD16<Float> = c * (1 + 3 * 0.044715 * v2)
+                            let left: SIMD16<Float> = 0.5 * (1 + t)
+                            let right: SIMD16<Float> = 0.5 * v * (1 - t * t) * inner
+                            let slope: SIMD16<Float> = left + right
+                            store16(load16(gp, i, n) * slope, d, i, n)
+                        }
+                    }
+                }
+            }
+            a.accumulateGrad(dx)
+        }
+    }
+}
+
+/// √(2/π)·(x + 0.044715·x³), the argument of GELU's tanh.
+@inline(__always)
+private func geluInner(_ v: SIMD16<Float>, _ c: Float) -> SIMD16<Float> {
+    let cube: SIMD16<Float> = v * v * v
+    return c * (v + 0.044715 * cube)
 }
 
 // MARK: - Softmax

@@ -62,6 +62,33 @@ func benchmarkGenerate(cache: Bool) {
     let out = generate(model, prompt: prompt, maxNewTokens: 64, useCache: cache)
     precondition(out.count == 64, "generate: \(out.count) tokens")
     report("generate-gpt2-124m-\(cache ? "cache" : "nocache")", 64 / (now() - start), "tokens/s")
+    report("generate-gpt2-124m-\(cache ? "cache" : "nocache")-peak-memory", peakMemoryMB(), "MB")
+}
+
+/// Tokens per second of one full training step (forward, cross-entropy, backward, AdamW) of
+/// torch_bench.py's named configs: "char" (vocabulary 65) and "bpe" (GPT-2's 50257), both
+/// with a 4-layer, 4-head, 128-wide body and context 128, the head tied to the embedding.
+func benchmarkTrain(_ name: String, profileSteps: Int? = nil) {
+    let (vocab, batch) = name == "char" ? (65, 16) : (50257, 8)
+    let config = GPTConfig(vocabSize: vocab, contextLength: 128, embeddingDim: 128, numHeads: 4, numLayers: 4,
+                           qkvBias: true, tiedHead: true)
+    let g = TorchGenerator(seed: 0)
+    let model = GPTModel(config, generator: g)
+    let optimizer = AdamW(model, learningRate: 3e-4, weightDecay: 0.1)
+    let x = g.randint(0, vocab, [batch * 128]), y = g.randint(0, vocab, [batch * 128])
+    func step() {
+        let loss = model(x, shape: [batch, 128]).reshape([-1, vocab]).crossEntropy(targets: y)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+    if let profileSteps {    // for callgrind: a fixed amount of work, no timing loop
+        for _ in 0..<profileSteps { step() }
+        return
+    }
+    let seconds = meanTime(seconds: 8, step)
+    report("train-\(name)", Double(batch * 128) / seconds, "tokens/s")
+    report("train-\(name)-peak-memory", peakMemoryMB(), "MB")
 }
 
 /// One uncached forward pass of GPT-2 small's body (2 layers) at 64 tokens: a target for
@@ -82,12 +109,16 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("matmul-512", { benchmarkMatmul(512) }),
     ("matmul-1024", { benchmarkMatmul(1024) }),
     ("gpt2-encode", { report("gpt2-encode", benchmarkGPT2Encode(), "MB/s") }),   // TokenizerBenchmarks.swift
+    ("train-char", { benchmarkTrain("char") }),
+    ("train-bpe", { benchmarkTrain("bpe") }),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
     ("profile-forward", profileForward),
+    ("profile-train-char", { benchmarkTrain("char", profileSteps: 2) }),
 ]
 
 let filter = CommandLine.arguments.dropFirst().first
 for benchmark in benchmarks where filter.map({ benchmark.name.contains($0) }) ?? true {
+    resetPeakMemory()
     benchmark.run()
 }
