@@ -43,6 +43,7 @@ let chapters: [(name: String, dependencies: [Target.Dependency])] = [
     ("Chapter11_LinearLayerAndProjection", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter12_FindingTheNextWord", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
     ("Chapter13_AutoregressiveLoopAndKVCache", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
+    ("Chapter14_PreTrainingLoop", ["TensorKit", "LLMKit", "CourseKit", "Tokenizers"]),
 ]
 
 let chapterTargets: [Target] = chapters.map { chapter in

@@ -102,6 +102,14 @@ public final class GPTAttention: Module {
         let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
         let (nh, hd) = (config.numHeads, config.headDim)
         let qkv = cAttn(x)                                                        // (B, T, 3d)
+        if cache == nil && TensorKitConfig.fusedAttention {
+            // the same computation in one fused kernel (TensorKit's Tensor+Attention.swift)
+            let (context, weights) = Tensor.causalSelfAttention(
+                qkv: qkv, heads: nh, dropout: attentionDropout.p, training: isTraining,
+                generator: attentionDropout.generator)                            // (B, T, d)
+            lastWeights = weights                                                 // (B, nh, T, T)
+            return cProj(context)                                                 // (B, T, d)
+        }
         let q = qkv.slice(-1, 0, d).reshape([b, t, nh, hd]).transpose(1, 2)       // (B, nh, T, hd)
         var k = qkv.slice(-1, d, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)   // (B, nh, T, hd)
         var v = qkv.slice(-1, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)      // (B, nh, T, hd)
@@ -238,5 +246,31 @@ public final class KVCache {
     /// Bytes held by the cached keys and values.
     public var bytes: Int {
         layers.reduce(0) { $0 + (($1.keys?.count ?? 0) + ($1.values?.count ?? 0)) * 4 }
+    }
+}
+
+// MARK: - GPT-2's initialisation
+
+extension GPTModel {
+    /// Re-draws the weights as GPT-2 initialises them: every linear and embedding weight from
+    /// N(0, 0.02²), the two projections that write into the residual stream (`attn.c_proj`,
+    /// `mlp.c_proj`) from N(0, (0.02/√(2·layers))²) so the sum over layers stays the same size,
+    /// biases at 0 and LayerNorm at weight 1, bias 0 (parameters in `namedParameters` order).
+    ///
+    /// The book keeps PyTorch's defaults instead (embeddings N(0, 1), linear layers uniform);
+    /// with a head tied to the embedding those give logits around ±√width and a first loss far
+    /// above ln(vocabulary), which this avoids.
+    public func initializeLikeGPT2(generator: TorchGenerator) {
+        let residualStd = 0.02 / (2 * Double(config.numLayers)).squareRoot()
+        withNoGrad {
+            for (name, p) in namedParameters() {
+                if p.rank >= 2 {
+                    let std = name.hasSuffix("c_proj.weight") ? residualStd : 0.02
+                    p.data = generator.normal(p.shape, mean: 0, std: std).data
+                } else {
+                    p.data = [Float](repeating: name.contains("ln_") && name.hasSuffix(".weight") ? 1 : 0, count: p.count)
+                }
+            }
+        }
     }
 }

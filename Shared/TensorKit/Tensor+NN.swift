@@ -195,22 +195,22 @@ extension Tensor {
         for t in targets where t != ignoreIndex {
             precondition(t >= 0 && t < classes, "crossEntropy: target \(t) is out of range for \(classes) classes")
         }
-        var logSumExp = [Float](repeating: 0, count: rows)
-        var total: Double = 0
-        var counted = 0
-        data.withUnsafeBufferPointer { x in
-            for r in 0..<rows {
-                let row = x.baseAddress! + r * classes
-                var m = -Float.infinity
-                for c in 0..<classes { m = Swift.max(m, row[c]) }
-                var s: Float = 0
-                for c in 0..<classes { s += Foundation.exp(row[c] - m) }
-                logSumExp[r] = m + Foundation.log(s)
-                if targets[r] != ignoreIndex {
-                    total += Double(logSumExp[r] - row[targets[r]])
-                    counted += 1
+        // Each row's log Σ exp, rows split over the cores; the loss is then summed in row order.
+        var rowLSE = [Float](repeating: 0, count: rows)
+        data.withUnsafeBufferPointer { xb in
+            rowLSE.withUnsafeMutableBufferPointer { lb in
+                let (x, l) = (xb.baseAddress!, lb.baseAddress!)
+                let parts = rows * classes >= 1 << 15 ? chunks(rows) : [0..<rows]
+                parallelFor(parts.count) { part in
+                    for r in parts[part] { l[r] = logSumExp(x + r * classes, classes) }
                 }
             }
+        }
+        var total: Double = 0
+        var counted = 0
+        for r in 0..<rows where targets[r] != ignoreIndex {
+            total += Double(rowLSE[r] - data[r * classes + targets[r]])
+            counted += 1
         }
         let loss = counted > 0 ? Float(total / Double(counted)) : .nan
         let input = self
@@ -218,12 +218,22 @@ extension Tensor {
             guard counted > 0 else { return }
             let scale = g.data[0] / Float(counted)
             var back = [Float](repeating: 0, count: input.count)
-            input.data.withUnsafeBufferPointer { x in
-                back.withUnsafeMutableBufferPointer { b in
-                    for r in 0..<rows where targets[r] != ignoreIndex {
-                        let base = r * classes
-                        for c in 0..<classes { b[base + c] = Foundation.exp(x[base + c] - logSumExp[r]) * scale }
-                        b[base + targets[r]] -= scale
+            input.data.withUnsafeBufferPointer { xb in
+                back.withUnsafeMutableBufferPointer { bb in
+                    let (x, b) = (xb.baseAddress!, bb.baseAddress!)
+                    let parts = rows * classes >= 1 << 15 ? chunks(rows) : [0..<rows]
+                    parallelFor(parts.count) { part in
+                        for r in parts[part] where targets[r] != ignoreIndex {
+                            // softmax − one-hot, scaled: exp(x − lse)·scale
+                            let (row, out) = (x + r * classes, b + r * classes)
+                            let lse = SIMD16<Float>(repeating: rowLSE[r])
+                            var c = 0
+                            while c < classes {
+                                store16(vectorExp(load16(row, c, classes) - lse) * scale, out, c, classes)
+                                c += 16
+                            }
+                            out[targets[r]] -= scale
+                        }
                     }
                 }
             }

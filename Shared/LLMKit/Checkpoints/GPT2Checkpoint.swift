@@ -7,7 +7,17 @@ import TensorKit
 
 extension GPTConfig {
     /// The configuration of a GPT-2 checkpoint (its config.json).
+    /// A checkpoint written by the course keeps its exact configuration (QKV bias, dropout,
+    /// untied head) under "course_config"; that one is used when present.
     public init(huggingFace checkpoint: HuggingFaceCheckpoint) throws {
+        if let course = checkpoint.config["course_config"] {
+            do {
+                self = try JSONDecoder().decode(GPTConfig.self, from: JSONSerialization.data(withJSONObject: course))
+                return
+            } catch {
+                throw InputError(path: checkpoint.configPath, problem: "course_config is not a valid GPT configuration (\(error))")
+            }
+        }
         let activation = try checkpoint.string("activation_function", default: "gelu_new")
         guard ["gelu_new", "gelu_pytorch_tanh", "gelu"].contains(activation) else {
             throw InputError(path: checkpoint.configPath, problem: "activation_function \(activation) is not supported",
@@ -25,16 +35,21 @@ extension GPTConfig {
 }
 
 extension GPTModel {
-    /// Loads a Hugging Face GPT-2 checkpoint directory.
-    public static func load(huggingFace directory: URL) throws -> GPTModel {
+    /// Loads a Hugging Face GPT-2 checkpoint directory (or one the course wrote), in eval
+    /// mode. `dropRate` overrides the configuration's dropout (for fine-tuning), whose layers
+    /// draw from `generator`.
+    public static func load(huggingFace directory: URL, dropRate: Float? = nil,
+                            generator: TorchGenerator = TorchGenerator(seed: 0)) throws -> GPTModel {
         let checkpoint = try HuggingFaceCheckpoint(directory: directory)
         if let architecture = checkpoint.architecture, architecture != "GPT2LMHeadModel", architecture != "GPT2Model" {
             throw InputError(path: checkpoint.configPath, problem: "architecture \(architecture) is not GPT-2",
                                   hint: "this loader reads GPT2LMHeadModel checkpoints")
         }
-        let config = try GPTConfig(huggingFace: checkpoint)
-        let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
+        var config = try GPTConfig(huggingFace: checkpoint)
+        if let dropRate { config.dropRate = dropRate }
+        let model = withNoGrad { GPTModel(config, generator: generator) }
         try model.load(gpt2Weights: checkpoint)
+        model.eval()
         return model
     }
 
@@ -52,7 +67,8 @@ extension GPTModel {
         for i in 0..<config.numLayers {
             let p = "h.\(i)."
             try get(p + "ln_1.weight", [d]); try get(p + "ln_1.bias", [d])
-            try get(p + "attn.c_attn.weight", [3 * d, d], transposed: true); try get(p + "attn.c_attn.bias", [3 * d])
+            try get(p + "attn.c_attn.weight", [3 * d, d], transposed: true)
+            if config.qkvBias { try get(p + "attn.c_attn.bias", [3 * d]) }   // a model without QKV bias ignores it
             try get(p + "attn.c_proj.weight", [d, d], transposed: true); try get(p + "attn.c_proj.bias", [d])
             try get(p + "ln_2.weight", [d]); try get(p + "ln_2.bias", [d])
             try get(p + "mlp.c_fc.weight", [4 * d, d], transposed: true); try get(p + "mlp.c_fc.bias", [4 * d])

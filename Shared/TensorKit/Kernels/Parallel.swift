@@ -20,6 +20,11 @@ public enum TensorKitConfig {
         if let text = ProcessInfo.processInfo.environment["TENSORKIT_THREADS"], let n = Int(text), n >= 1 { return n }
         return ProcessInfo.processInfo.activeProcessorCount
     }()
+
+    /// Whether GPT attention runs as one fused kernel (`Tensor.causalSelfAttention`) when it
+    /// can; false takes the step-by-step path of separate ops (for tests and the benchmarks
+    /// that measure what fusing gains).
+    nonisolated(unsafe) public static var fusedAttention = true
 }
 
 /// Runs `body(task)` for every task in 0..<tasks, on up to `TensorKitConfig.threadCount`

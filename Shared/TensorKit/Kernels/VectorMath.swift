@@ -1,3 +1,5 @@
+import Foundation
+
 // exp and tanh on 16 floats at once, for the elementwise kernels (GELU, softmax) that would
 // otherwise spend most of a training step in the C library's scalar `expf`/`tanhf`.
 //
@@ -61,11 +63,11 @@ func vectorMap(_ count: Int, _ body: (_ offset: Int) -> Void) {
     }
 }
 
-/// Loads 16 floats at `offset` (zeros past `count`).
+/// Loads 16 floats at `offset` (`padding` past `count`).
 @inline(__always)
-func load16(_ p: UnsafePointer<Float>, _ offset: Int, _ count: Int) -> SIMD16<Float> {
+func load16(_ p: UnsafePointer<Float>, _ offset: Int, _ count: Int, padding: Float = 0) -> SIMD16<Float> {
     if offset + 16 <= count { return UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD16<Float>.self) }
-    var v = SIMD16<Float>(repeating: 0)
+    var v = SIMD16<Float>(repeating: padding)
     for i in 0..<(count - offset) { v[i] = p[offset + i] }
     return v
 }
@@ -75,4 +77,28 @@ func load16(_ p: UnsafePointer<Float>, _ offset: Int, _ count: Int) -> SIMD16<Fl
 func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ offset: Int, _ count: Int) {
     if offset + 16 <= count { UnsafeMutableRawPointer(p + offset).storeBytes(of: v, as: SIMD16<Float>.self); return }
     for i in 0..<(count - offset) { p[offset + i] = v[i] }
+}
+
+/// log Σ exp(x[i]) over `n` floats, stably (the maximum is subtracted first). The lanes are
+/// summed in a fixed order, so the result does not depend on how rows are spread over threads.
+@inline(__always)
+func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var m16 = SIMD16<Float>(repeating: -.infinity)
+    var i = 0
+    while i < n {
+        let v = load16(x, i, n, padding: -.infinity)
+        m16.replace(with: v, where: v .> m16)
+        i += 16
+    }
+    let m = m16.max()
+    guard m.isFinite else { return m }
+    var s16 = SIMD16<Float>(repeating: 0)
+    let shift = SIMD16<Float>(repeating: m)
+    i = 0
+    while i < n {
+        let v = load16(x, i, n, padding: -.infinity)
+        s16 += vectorExp(v - shift)
+        i += 16
+    }
+    return m + Foundation.log(s16.sum())
 }

@@ -1,0 +1,322 @@
+// Chapter 14 — The pre-training loop: text → tokens → windows → GPT → cross-entropy →
+// backward → clip → AdamW, with evaluation, samples and checkpoints. The flags are read and
+// checked first; Setup.swift reads the text and guards the output; what the model learned is shown by Learned.swift.
+
+import CourseKit
+import Foundation
+import LLMKit
+import TensorKit
+import Tokenizers
+
+// MARK: - Flags
+
+let options = Options(program: "Chapter14_PreTrainingLoop",
+                      summary: "pre-train a GPT from scratch: batches, loss, backward, AdamW, evaluation, checkpoints")
+let datasetFlag = options.string("--dataset", default: "the-verdict", help: "the-verdict, tinyshakespeare, or a path to a UTF-8 text file", placeholder: "NAME|FILE")
+let tokenizerFlag = options.string("--tokenizer", default: "gpt2", help: "gpt2 (GPT-2's BPE), char (one token per character) or bpe (a BPE trained on the text)", placeholder: "KIND")
+let bpeVocabulary = options.int("--bpe-vocab", default: 512, help: "vocabulary size of the trained BPE (--tokenizer bpe)")
+let contextFlag = options.int("--context", default: 256, help: "context length: tokens per training window")
+let widthFlag = options.int("--width", default: 128, help: "embedding width of the model")
+let layersFlag = options.int("--layers", default: 4, help: "transformer blocks")
+let headsFlag = options.int("--heads", default: 4, help: "attention heads")
+let strideFlag = options.int("--stride", default: 0, help: "tokens between the starts of training windows (0: the context length, no overlap)")
+let dropoutFlag = options.float("--dropout", default: 0.1, help: "dropout rate while training")
+let stepsFlag = options.int("--steps", default: 0, help: "optimiser steps (0: as many as --epochs take)")
+let epochsFlag = options.int("--epochs", default: 30, help: "passes over the training windows (when --steps is 0)")
+let batchFlag = options.int("--batch-size", default: 2, help: "windows per batch")
+let lrFlag = options.float("--lr", default: 1e-3, help: "peak learning rate")
+let warmupFlag = options.int("--warmup", default: 10, help: "steps of linear learning-rate warm-up")
+let seedFlag = options.int("--seed", default: 123, help: "seed of the initialisation, dropout and batch order")
+let evalEveryFlag = options.int("--eval-every", default: 20, help: "evaluate (and print a sample) every N steps")
+let evalBatchesFlag = options.int("--eval-batches", default: 5, help: "batches of each split per evaluation (0: all)")
+let saveEveryFlag = options.int("--save-every", default: 0, help: "also save a checkpoint every N steps (0: only at the end and on Ctrl-C)")
+let outFlag = options.string("--out", default: "runs/chapter14", help: "directory for the checkpoint and the figures", placeholder: "DIR")
+let resumeFlag = options.optionalString("--resume", help: "continue the run saved in DIR exactly where it stopped", placeholder: "DIR")
+let initFlag = options.optionalString("--init-from", help: "start from the weights in DIR (a checkpoint of this chapter or a Hugging Face GPT-2) and train on --dataset: fine-tuning", placeholder: "DIR")
+let promptFlag = options.optionalString("--prompt", help: "start of the sample printed at each evaluation")
+let sampleTokensFlag = options.int("--sample-tokens", default: 0, help: "tokens in each sample (0: 25 for word tokens, 150 for characters)")
+let bookFlag = options.flag("--book", help: "the book's own run: GPT-2 124M (context 256), seed 123, batch 2, AdamW 4e-4, 10 epochs")
+let noTiming = options.flag("--no-timing", help: "print no measured speeds or times (for repeatable output)")
+options.epilogue = """
+Examples:
+  swift run Chapter14_PreTrainingLoop                                   # the-verdict, GPT-2 tokens, ~2 minutes
+  swift run -c release Chapter14_PreTrainingLoop --dataset tinyshakespeare --tokenizer char \\
+      --context 128 --batch-size 16 --steps 2000 --eval-every 200 --out runs/char
+  swift run Chapter14_PreTrainingLoop --resume runs/char --steps 3000     # continue that run
+  swift run Chapter14_PreTrainingLoop --init-from data/shakespeare-char --dataset my-text.txt
+  swift run -c release Chapter14_PreTrainingLoop --book                 # the book's 124M run (slow)
+"""
+options.parse()
+
+let isBook = bookFlag.value
+if isBook {
+    for flag in [datasetFlag.wasGiven, tokenizerFlag.wasGiven, contextFlag.wasGiven, widthFlag.wasGiven, layersFlag.wasGiven,
+                 headsFlag.wasGiven, batchFlag.wasGiven, lrFlag.wasGiven, initFlag.wasGiven] where flag {
+        options.fail("--book fixes the data, model and optimiser; it takes only --steps/--epochs, --eval-every, --out and --no-timing")
+    }
+}
+require(resumeFlag.value == nil || initFlag.value == nil, "--resume and --init-from cannot be combined: --resume continues a run, --init-from starts a new one from weights")
+require(["gpt2", "char", "bpe"].contains(tokenizerFlag.value), "--tokenizer must be gpt2, char or bpe, not '\(tokenizerFlag.value)'")
+require(contextFlag.value >= 2, "--context must be at least 2")
+require(widthFlag.value >= 1 && layersFlag.value >= 1 && headsFlag.value >= 1, "--width, --layers and --heads must be positive")
+require(widthFlag.value % headsFlag.value == 0, "--width \(widthFlag.value) must be divisible by --heads \(headsFlag.value)")
+require(batchFlag.value >= 1, "--batch-size must be at least 1")
+require(stepsFlag.value >= 0 && epochsFlag.value >= 1, "--steps must be at least 0 and --epochs at least 1")
+require(lrFlag.value > 0, "--lr must be positive")
+require(dropoutFlag.value >= 0 && dropoutFlag.value < 1, "--dropout must be in [0, 1)")
+require(evalEveryFlag.value >= 1 && evalBatchesFlag.value >= 0 && saveEveryFlag.value >= 0 && warmupFlag.value >= 0,
+        "--eval-every must be positive; --eval-batches, --save-every and --warmup at least 0")
+require(bpeVocabulary.value >= 257, "--bpe-vocab must be above 256 (the bytes)")
+
+chapterTitle(14, "The pre-training loop")
+say("""
+Every earlier chapter ran a model that knew nothing. Here it learns. The loop is short: cut \
+the text into windows, predict every next token, measure how wrong the predictions are \
+(cross-entropy), push every weight a little in the direction that makes them less wrong \
+(backward, then AdamW), and now and then check on text the model never trains on.
+""")
+
+// MARK: - 1. Text and tokens
+
+section("1. Text, tokens and a held-out split")
+let resumeDirectory = resumeFlag.value.map(checkpointDirectory)
+let initDirectory = initFlag.value.map(checkpointDirectory)
+let dataset = orFail { try readDataset(isBook ? "the-verdict" : datasetFlag.value) }
+let gpt2Files = dataDirectory().appendingPathComponent("gpt2")
+let tokenizer: CheckpointTokenizer = orFail {
+    if let dir = resumeDirectory ?? initDirectory { return try CheckpointTokenizer.load(from: dir, gpt2Files: gpt2Files) }
+    switch isBook ? "gpt2" : tokenizerFlag.value {
+    case "char": return .char(CharTokenizer(training: dataset.text))
+    case "bpe": return .bpe(BytePairTokenizer.train(dataset.text, vocabularySize: bpeVocabulary.value))
+    default: return .gpt2(try GPT2Tokenizer(directory: gpt2Files))
+    }
+}
+/// The ids of a piece of text; a character the tokenizer has never seen is an error.
+func encode(_ text: String) -> [Int] {
+    switch tokenizer {
+    case .char(let t): return orFail { try t.encodeChecked(text) }
+    case .gpt2(let t): return t.encode(text, allowSpecial: true)
+    case .bpe(let t): return t.encode(text)
+    }
+}
+// The book splits the characters 90/10, then tokenizes each part.
+let scalars = Array(dataset.text.unicodeScalars)
+let splitAt = Int(0.9 * Double(scalars.count))
+let trainText = String(String.UnicodeScalarView(scalars[..<splitAt]))
+let validationText = String(String.UnicodeScalarView(scalars[splitAt...]))
+let trainIDs = encode(trainText), validationIDs = encode(validationText)
+let datasetDescription = DatasetDescription(name: dataset.name, ids: trainIDs + validationIDs, trainFraction: 0.9)
+say("""
+\(dataset.name): \(grouped(scalars.count)) characters. The first 90% is for training, the last 10% \
+for validation: the model never learns from it, so its loss there tells how well it does on \
+text it has not seen.
+""")
+table(["split", "characters", "tokens"],
+      [["train", grouped(splitAt), grouped(trainIDs.count)],
+       ["validation", grouped(scalars.count - splitAt), grouped(validationIDs.count)]], rightAligned: [1, 2])
+say("Tokenizer: \(tokenizer.kind), \(grouped(tokenizer.tokenizer.vocabularySize)) tokens in its vocabulary.")
+
+// MARK: - 2. The model
+
+section("2. The model")
+let generator = TorchGenerator(seed: isBook ? 123 : UInt64(seedFlag.value))
+let config: GPTConfig
+var model: GPTModel? = nil
+if let dir = initDirectory {
+    let loaded = orFail { try GPTModel.load(huggingFace: dir, dropRate: dropoutFlag.value, generator: generator) }
+    require(loaded.config.vocabSize >= tokenizer.tokenizer.vocabularySize,
+            "\(dir.path): the model has \(loaded.config.vocabSize) token ids but its tokenizer \(tokenizer.tokenizer.vocabularySize)")
+    config = loaded.config
+    model = loaded
+    say("Starting from the weights in \(dir.path): this is fine-tuning, not training from scratch.")
+} else if isBook {
+    var book = GPTConfig.gpt2Small124M
+    book.contextLength = 256
+    config = book
+    say("The book's GPT_CONFIG_124M with a context of 256, initialised as `torch.manual_seed(123)` would in PyTorch.")
+} else if let dir = resumeDirectory {
+    config = orFail { try GPTConfig(huggingFace: HuggingFaceCheckpoint(directory: dir)) }
+    say("Resuming the run in \(dir.path).")
+} else {
+    config = GPTConfig(vocabSize: tokenizer.tokenizer.vocabularySize, contextLength: contextFlag.value,
+                       embeddingDim: widthFlag.value, numHeads: headsFlag.value, numLayers: layersFlag.value,
+                       dropRate: dropoutFlag.value, qkvBias: false, tiedHead: true)
+    say("""
+    A GPT like the book's, small enough to train in minutes on a laptop CPU. Two changes from     the book's GPTModel, both GPT-2's: the output head shares the token embedding's weights,     and the weights start from GPT-2's initialisation (normal, standard deviation 0.02).
+    """)
+}
+let context = resumeDirectory == nil && initDirectory == nil && !isBook ? contextFlag.value
+    : min(contextFlag.wasGiven ? contextFlag.value : config.contextLength, config.contextLength)
+require(context <= config.contextLength, "--context \(context) is longer than the model's \(config.contextLength)")
+table(["setting", "value"], [
+    ["vocabulary", grouped(config.vocabSize)], ["context length", String(config.contextLength)],
+    ["embedding width", String(config.embeddingDim)], ["layers × heads", "\(config.numLayers) × \(config.numHeads)"],
+    ["dropout", fixed(config.dropRate, 2)],
+], rightAligned: [1])
+
+// MARK: - 3. Windows and batches
+
+section("3. Windows and batches")
+let batchSize = isBook ? 2 : batchFlag.value
+let stride = strideFlag.value > 0 && !isBook ? strideFlag.value : context
+let trainWindows = SlidingWindowDataset(ids: trainIDs, maxLength: context, stride: stride)
+let validationWindows = SlidingWindowDataset(ids: validationIDs, maxLength: context, stride: context)
+require(trainWindows.count >= batchSize, """
+\(dataset.name): the \(grouped(trainIDs.count)) training tokens make \(trainWindows.count) windows of \(context), \
+fewer than one batch of \(batchSize)
+hint: train on a longer text, or use a smaller --context or --batch-size
+""")
+require(validationWindows.count >= 1, """
+\(dataset.name): the \(grouped(validationIDs.count)) validation tokens do not fill one window of \(context) (+1 for the target)
+hint: train on a longer text or use a smaller --context
+""")
+let batchesPerEpoch = trainWindows.count / batchSize
+let steps = stepsFlag.value > 0 ? stepsFlag.value : (isBook && !epochsFlag.wasGiven ? 10 : epochsFlag.value) * batchesPerEpoch
+say("""
+Windows of \(context) tokens\(stride == context ? "" : ", starting every \(stride) tokens"), each paired with the same window shifted by one token: the \
+targets. \(trainWindows.count) training windows make \(batchesPerEpoch) batches of \(batchSize) per \
+epoch (a pass over the training text, in a new shuffled order each time); \
+\(validationWindows.count) validation window\(validationWindows.count == 1 ? "" : "s"). \
+The run takes \(grouped(steps)) steps of \(grouped(batchSize * context)) tokens.
+""")
+
+// MARK: - 4. The optimiser and its schedule
+
+let settings = isBook
+    ? TrainingSettings(batchSize: 2, steps: steps, learningRate: 4e-4, warmupSteps: 0, cosineDecay: false, beta2: 0.999,
+                       weightDecay: 0.1, decayEverything: true, gradientClip: nil,
+                       evalEvery: evalEveryFlag.wasGiven ? evalEveryFlag.value : 5, evalBatches: 5, seed: 123)
+    : TrainingSettings(batchSize: batchSize, steps: steps, learningRate: lrFlag.value, warmupSteps: min(warmupFlag.value, steps),
+                       evalEvery: evalEveryFlag.value, evalBatches: evalBatchesFlag.value == 0 ? nil : evalBatchesFlag.value,
+                       seed: UInt64(seedFlag.value))
+let trainer: Trainer = orFail {
+    if let dir = resumeDirectory {
+        return try Trainer.resume(from: dir, trainData: trainWindows, validationData: validationWindows,
+                                  dataset: datasetDescription, steps: stepsFlag.value > 0 ? stepsFlag.value : nil)
+    }
+    let m = model ?? withNoGrad {
+        let fresh = GPTModel(config, generator: generator)
+        if !isBook { fresh.initializeLikeGPT2(generator: generator) }
+        return fresh
+    }
+    return Trainer(model: m, dropoutGenerator: generator, trainData: trainWindows, validationData: validationWindows, settings: settings)
+}
+let runSettings = trainer.settings
+require(trainer.step < runSettings.steps || resumeDirectory == nil,
+        "\(resumeDirectory!.path): the run already took \(trainer.step) of its \(runSettings.steps) steps\nhint: give a larger --steps to train on")
+let outDirectory = URL(fileURLWithPath: outFlag.value)
+checkWritable(outDirectory)
+
+section("4. Loss before training")
+say("""
+\(grouped(trainer.model.parameterCount)) parameters. Untrained, the model spreads its \
+probability almost evenly over the \(grouped(config.vocabSize)) tokens, so its loss is close to \
+ln \(config.vocabSize) = \(fixed(Float(Foundation.log(Double(config.vocabSize))), 5)) — the loss of a uniform guess.
+""")
+if trainer.step == 0 {
+    let untrained = (train: trainer.meanLoss(trainWindows, batches: isBook ? nil : runSettings.evalBatches),
+                     validation: trainer.meanLoss(validationWindows, batches: isBook ? nil : runSettings.evalBatches))
+    print("train loss: \(fixed(untrained.train, 5))")
+    print("val loss:   \(fixed(untrained.validation, 5))")
+    if isBook { say("The book prints 10.98758 and 10.98111 for the same model and data.") }
+} else {
+    say("Resumed at step \(trainer.step); the last evaluation was:")
+    if let last = trainer.evaluations.last { print("train loss: \(fixed(last.trainLoss, 5))\nval loss:   \(fixed(last.validationLoss, 5))") }
+}
+
+// MARK: - 5. The loop
+
+section("5. Training")
+say("""
+Each step: a batch → logits → cross-entropy → backward → clip the gradient's global norm to \
+\(runSettings.gradientClip.map { fixed($0, 1) } ?? "(no clipping)") → AdamW at the scheduled learning rate \
+(\(runSettings.warmupSteps) warm-up steps\(runSettings.cosineDecay ? ", then a cosine decay from \(scientific(runSettings.learningRate)) to \(scientific(runSettings.minLearningRate))" : ", then constant at \(scientific(runSettings.learningRate))")). \
+Every \(runSettings.evalEvery) steps: the mean loss of \(runSettings.evalBatches.map { "\($0)" } ?? "all") batches of each split, and a greedy sample.
+""")
+let defaultPrompt = dataset.name == "tinyshakespeare" ? "ROMEO:" : (dataset.name == "the-verdict" ? "Every effort moves you" : String(trainText.prefix(20)))
+let prompt = promptFlag.value ?? defaultPrompt
+let promptIDs = encode(prompt)
+require(!promptIDs.isEmpty, "--prompt is empty")
+let sampleTokens = sampleTokensFlag.value > 0 ? sampleTokensFlag.value : (tokenizer.kind == "char" ? 150 : 25)
+
+func sample() -> String {
+    let wasTraining = trainer.model.isTraining
+    trainer.model.eval()
+    defer { trainer.model.train(wasTraining) }
+    let ids = generate(trainer.model, prompt: Array(promptIDs.suffix(config.contextLength)), maxNewTokens: sampleTokens)
+    return tokenizer.tokenizer.decode(promptIDs + ids)
+}
+
+let interruption = Interruption()
+interruption.install()
+let progress = ProgressBar(total: runSettings.steps, enabled: isatty(STDOUT_FILENO) != 0 && !noTiming.value)
+let checkpoint = outDirectory.appendingPathComponent("checkpoint")
+func save() {
+    orFail { try trainer.saveCheckpoint(to: checkpoint, tokenizer: tokenizer, dataset: datasetDescription) }
+}
+let started = Date()
+let firstStep = trainer.step
+while trainer.step < runSettings.steps {
+    let loss = trainer.trainStep()
+    progress.update(step: trainer.step, loss: loss, tokens: (trainer.step - firstStep) * trainer.tokensPerStep)
+    if trainer.isEvaluationStep {
+        let e = trainer.evaluate()
+        progress.clear()
+        print("step \(pad(String(e.step), String(runSettings.steps).count, right: true))/\(runSettings.steps) " +
+              "(epoch \(trainer.position.epoch + 1))  train loss: \(fixed(e.trainLoss, 3))  val loss: \(fixed(e.validationLoss, 3))  " +
+              "val perplexity: \(fixed(e.validationPerplexity, 1))")
+        print("    " + quoted(sample()))
+    }
+    if saveEveryFlag.value > 0 && trainer.step % saveEveryFlag.value == 0 { save() }
+    if interruption.requested {
+        progress.clear()
+        save()
+        print("Interrupted at step \(trainer.step). Checkpoint saved to \(checkpoint.path).")
+        print("Continue with: swift run Chapter14_PreTrainingLoop --resume \(outDirectory.path)")
+        exit(130)
+    }
+}
+progress.clear()
+let elapsed = Date().timeIntervalSince(started)
+save()
+
+// MARK: - 6. The losses
+
+section("6. The losses")
+let trained = trainer.losses
+say("Every batch's training loss, from the first step to the last (\(fixed(trained.first ?? 0, 2)) → \(fixed(trained.last ?? 0, 2))):")
+print(sparkline(trained, width: 60))
+let evaluations = trainer.evaluations
+if evaluations.count >= 2 {
+    print(plot(x: evaluations.map { Float($0.step) },
+               series: [("train", "t", evaluations.map(\.trainLoss)), ("validation", "v", evaluations.map(\.validationLoss))],
+               width: 60, height: 12))
+}
+if let best = evaluations.min(by: { $0.validationLoss < $1.validationLoss }), let last = evaluations.last {
+    say("""
+    Lowest validation loss \(fixed(best.validationLoss, 3)) at step \(best.step); at the end train \
+    \(fixed(last.trainLoss, 3)), validation \(fixed(last.validationLoss, 3)). \
+    \(last.trainLoss < last.validationLoss - 1 ? "The gap between them is overfitting: the model memorises its training text faster than it learns what carries over to new text." : "")
+    """)
+}
+if !noTiming.value {
+    say("\(grouped((runSettings.steps - firstStep) * trainer.tokensPerStep)) tokens in \(String(format: "%.1f", elapsed)) s: \(grouped(Int(Double((runSettings.steps - firstStep) * trainer.tokensPerStep) / max(elapsed, 1e-9)))) tokens/s.")
+}
+let lossFigure = Figures.lineChart(x: evaluations.map { Double($0.step) },
+                                   series: [("train", evaluations.map { Double($0.trainLoss) }),
+                                            ("validation", evaluations.map { Double($0.validationLoss) })],
+                                   title: "Loss during training (\(dataset.name), \(tokenizer.kind) tokens)", xLabel: "step", yLabel: "cross-entropy loss")
+options.saveFigure(lossFigure, "loss.svg", into: outDirectory.path)
+
+// MARK: - 7. What the model learned
+
+section("7. What the model learned")
+showLearnedEmbeddings(trainer.model, tokenizer: tokenizer, trainIDs: trainIDs, into: outDirectory)
+
+section("8. The checkpoint")
+say("""
+Saved to \(checkpoint.path): config.json and model.safetensors in Hugging Face GPT-2's layout \
+(so the later chapters, and `transformers`, can load it), tokenizer.json, the optimiser's \
+moments and training.json (step, data position, generator state, losses) for --resume.
+""")
+print("Generate from it:  swift run Chapter13_AutoregressiveLoopAndKVCache generate \(checkpoint.path) --prompt \(quoted(prompt))")

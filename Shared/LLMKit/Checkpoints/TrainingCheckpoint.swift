@@ -1,0 +1,257 @@
+// A training checkpoint is a directory a Hugging Face GPT-2 loader can read, plus what it
+// takes to resume the run exactly:
+//
+//     config.json             GPT-2's config (and the course's own GPTConfig under "course_config")
+//     model.safetensors       the weights under GPT-2's names and layout (Conv1D weights (in, out))
+//     tokenizer.json          which tokenizer: {"type": "gpt2"} | {"type": "char", "characters": …} | {"type": "bpe"}
+//     bpe-merges.txt          the merges, for a course BPE tokenizer
+//     training.json           settings, step, data position, generator state, losses, dataset fingerprint
+//     optimizer.safetensors   AdamW's moments (left out of a model shipped for inference)
+//
+// The directory is written complete under a temporary name and then renamed into place, so
+// an interrupted save leaves the previous checkpoint (or nothing), never a broken one.
+
+import Foundation
+import TensorKit
+import Tokenizers
+
+// MARK: - The tokenizer of a checkpoint
+
+/// The tokenizer a model was trained with.
+public enum CheckpointTokenizer {
+    case gpt2(GPT2Tokenizer)
+    case char(CharTokenizer)
+    case bpe(BytePairTokenizer)
+
+    public var tokenizer: Tokenizer {
+        switch self {
+        case .gpt2(let t): return t
+        case .char(let t): return t
+        case .bpe(let t): return t
+        }
+    }
+
+    /// "gpt2", "char" or "bpe", as the `--tokenizer` flag names them.
+    public var kind: String {
+        switch self {
+        case .gpt2: return "gpt2"
+        case .char: return "char"
+        case .bpe: return "bpe"
+        }
+    }
+
+    /// Writes tokenizer.json (and bpe-merges.txt) into `directory`.
+    func save(to directory: URL) throws {
+        var object: [String: Any] = ["type": kind]
+        switch self {
+        case .gpt2: break
+        case .char(let t): object["characters"] = t.characters.map { String($0) }
+        case .bpe(let t): try t.save(to: directory.appendingPathComponent("bpe-merges.txt"))
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        try writeFileAtomically(data, to: directory.appendingPathComponent("tokenizer.json"))
+    }
+
+    /// Reads the tokenizer of a checkpoint. A directory without tokenizer.json (a Hugging Face
+    /// GPT-2 download) uses GPT-2's tokenizer: its own files if present, else `gpt2Files`.
+    public static func load(from directory: URL, gpt2Files: URL) throws -> CheckpointTokenizer {
+        let url = directory.appendingPathComponent("tokenizer.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            let own = FileManager.default.fileExists(atPath: directory.appendingPathComponent("vocab.json").path)
+            return .gpt2(try GPT2Tokenizer(directory: own ? directory : gpt2Files))
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let type = object["type"] as? String else {
+            throw InputError(path: url.path, problem: "is not a JSON object with a \"type\"", hint: "it is written by Chapter14_PreTrainingLoop")
+        }
+        switch type {
+        case "gpt2":
+            return .gpt2(try GPT2Tokenizer(directory: gpt2Files))
+        case "char":
+            guard let characters = object["characters"] as? [String], characters.allSatisfy({ $0.unicodeScalars.count == 1 }),
+                  Set(characters).count == characters.count else {
+                throw InputError(path: url.path, problem: "\"characters\" is not a list of distinct single characters")
+            }
+            return .char(CharTokenizer(characters: characters.map { $0.unicodeScalars.first! }))
+        case "bpe":
+            return .bpe(try BytePairTokenizer.load(from: directory.appendingPathComponent("bpe-merges.txt")))
+        default:
+            throw InputError(path: url.path, problem: "tokenizer type \"\(type)\" is unknown", hint: "expected gpt2, char or bpe")
+        }
+    }
+}
+
+// MARK: - GPT-2 layout
+
+extension GPTModel {
+    /// The weights under Hugging Face GPT-2's names and layout: a `transformer.` prefix,
+    /// Conv1D weights stored (in, out), a zero `c_attn.bias` for a model without QKV bias, and
+    /// `lm_head.weight` only when the head is not tied to the token embedding.
+    public func huggingFaceWeights() -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (name, tensor) in namedParameters() {
+            let (hfName, transposed) = GPTModel.huggingFaceName(name)
+            out[hfName] = transposed ? tensor.detach().T : tensor.detach()
+        }
+        if !config.qkvBias {
+            for i in 0..<config.numLayers {
+                out["transformer.h.\(i).attn.c_attn.bias"] = Tensor.zeros([3 * config.embeddingDim])
+            }
+        }
+        return out
+    }
+
+    /// GPT-2's config.json for this model; the course's own configuration (QKV bias, dropout,
+    /// untied head) rides along under "course_config".
+    public func huggingFaceConfig() throws -> [String: Any] {
+        let course = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        return [
+            "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
+            "vocab_size": config.vocabSize, "n_positions": config.contextLength, "n_ctx": config.contextLength,
+            "n_embd": config.embeddingDim, "n_head": config.numHeads, "n_layer": config.numLayers,
+            "activation_function": config.geluApproximate ? "gelu_new" : "gelu",
+            "layer_norm_epsilon": config.layerNormEps, "tie_word_embeddings": config.tiedHead,
+            "resid_pdrop": config.dropRate, "embd_pdrop": config.dropRate, "attn_pdrop": config.dropRate,
+            "course_config": course,
+        ]
+    }
+}
+
+// MARK: - Training state
+
+/// Which text a run trains on, so a resumed run can check it is given the same data.
+public struct DatasetDescription: Codable, Equatable {
+    public var name: String
+    public var tokens: Int
+    /// FNV-1a of the token ids.
+    public var fingerprint: UInt64
+    public var trainFraction: Double
+
+    public init(name: String, ids: [Int], trainFraction: Double) {
+        self.name = name
+        tokens = ids.count
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for id in ids {
+            hash = (hash ^ UInt64(truncatingIfNeeded: id)) &* 0x0000_0100_0000_01b3
+        }
+        fingerprint = hash
+        self.trainFraction = trainFraction
+    }
+}
+
+/// training.json.
+public struct TrainingState: Codable {
+    public var model: GPTConfig
+    public var settings: TrainingSettings
+    public var dataset: DatasetDescription
+    public var tokenizer: String
+    public var step: Int
+    public var position: DataPosition
+    public var dropoutGenerator: GeneratorState
+    public var losses: [Float]
+    public var evaluations: [Evaluation]
+}
+
+extension Trainer {
+    /// Writes a complete checkpoint to `directory` (replacing one that is there), atomically.
+    /// `includeOptimizer: false` leaves out AdamW's moments (a model for inference only).
+    public func saveCheckpoint(to directory: URL, tokenizer: CheckpointTokenizer, dataset: DatasetDescription,
+                               includeOptimizer: Bool = true) throws {
+        let state = TrainingState(model: model.config, settings: settings, dataset: dataset, tokenizer: tokenizer.kind,
+                                  step: step, position: position, dropoutGenerator: dropoutGenerator.state,
+                                  losses: losses, evaluations: evaluations)
+        let fm = FileManager.default
+        let parent = directory.deletingLastPathComponent()
+        let partial = parent.appendingPathComponent(directory.lastPathComponent + ".partial")
+        do {
+            try? fm.removeItem(at: partial)
+            try fm.createDirectory(at: partial, withIntermediateDirectories: true)
+        } catch {
+            throw InputError(path: parent.path, problem: "cannot create a checkpoint directory (\(error.localizedDescription))",
+                             hint: "choose an --out directory you can write to")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeFileAtomically(try encoder.encode(state), to: partial.appendingPathComponent("training.json"))
+        try writeFileAtomically(try JSONSerialization.data(withJSONObject: model.huggingFaceConfig(), options: [.prettyPrinted, .sortedKeys]),
+                                to: partial.appendingPathComponent("config.json"))
+        try SafeTensors.write(model.huggingFaceWeights(), metadata: ["format": "pt"],
+                              to: partial.appendingPathComponent("model.safetensors"))
+        if includeOptimizer {
+            let (optimizerStep, moments) = optimizer.state()
+            try SafeTensors.write(moments, metadata: ["step": String(optimizerStep)],
+                                  to: partial.appendingPathComponent("optimizer.safetensors"))
+        }
+        try tokenizer.save(to: partial)
+        try replaceDirectory(directory, with: partial)
+    }
+
+    /// A trainer that continues the run saved in `directory` exactly where it stopped. The
+    /// dataset must be the one the run was trained on (checked by its fingerprint).
+    public static func resume(from directory: URL, trainData: SlidingWindowDataset, validationData: SlidingWindowDataset,
+                              dataset: DatasetDescription, steps: Int? = nil) throws -> Trainer {
+        let stateURL = directory.appendingPathComponent("training.json")
+        guard let data = FileManager.default.contents(atPath: stateURL.path) else {
+            throw InputError(path: stateURL.path, problem: "not found",
+                             hint: "--resume takes a directory written by Chapter14_PreTrainingLoop (its --out); to start from weights only, use --init-from")
+        }
+        let state: TrainingState
+        do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
+            throw InputError(path: stateURL.path, problem: "is not a valid training state (\(error))")
+        }
+        guard state.dataset.fingerprint == dataset.fingerprint, state.dataset.tokens == dataset.tokens else {
+            throw InputError(path: stateURL.path,
+                             problem: "was trained on \(state.dataset.name) (\(state.dataset.tokens) tokens), not on \(dataset.name) (\(dataset.tokens) tokens)",
+                             hint: "resume with the same --dataset and --tokenizer as the run that wrote it")
+        }
+        guard trainData.maxLength == state.model.contextLength || trainData.maxLength <= state.model.contextLength else {
+            throw InputError(path: stateURL.path, problem: "has context \(state.model.contextLength), shorter than the windows of \(trainData.maxLength)")
+        }
+        var settings = state.settings
+        if let steps { settings.steps = steps }
+        let generator = TorchGenerator(seed: settings.seed)
+        let model = withNoGrad { GPTModel(state.model, generator: generator) }
+        try model.load(gpt2Weights: try HuggingFaceCheckpoint(directory: directory))
+        generator.restore(state.dropoutGenerator)
+        let trainer = Trainer(model: model, dropoutGenerator: generator, trainData: trainData,
+                              validationData: validationData, settings: settings)
+        let optimizerURL = directory.appendingPathComponent("optimizer.safetensors")
+        guard FileManager.default.fileExists(atPath: optimizerURL.path) else {
+            throw InputError(path: optimizerURL.path, problem: "not found (this checkpoint holds weights only)",
+                             hint: "continue training from its weights with --init-from instead of --resume")
+        }
+        do {
+            let file = try SafeTensorsFile(contentsOf: optimizerURL)
+            var moments: [String: Tensor] = [:]
+            for name in file.names { moments[name] = try file.tensor(name) }
+            guard let stepText = file.metadata["step"], let optimizerStep = Int(stepText) else {
+                throw InputError(path: optimizerURL.path, problem: "has no \"step\" in its metadata")
+            }
+            try trainer.optimizer.restore(step: optimizerStep, tensors: moments)
+        } catch let error as SafeTensorsError {
+            throw InputError(path: error.path, problem: error.problem, hint: error.hint)
+        } catch let error as ModuleLoadError {
+            throw InputError(path: optimizerURL.path, problem: error.description, hint: "the optimiser state does not fit the model in config.json")
+        }
+        trainer.step = state.step
+        trainer.position = state.position
+        trainer.losses = state.losses
+        trainer.evaluations = state.evaluations
+        return trainer
+    }
+}
+
+/// Puts the complete directory `partial` at `directory`: the old one (if any) is moved aside,
+/// the new one renamed into place, then the old one removed.
+func replaceDirectory(_ directory: URL, with partial: URL) throws {
+    let fm = FileManager.default
+    let previous = directory.deletingLastPathComponent().appendingPathComponent(directory.lastPathComponent + ".previous")
+    do {
+        try? fm.removeItem(at: previous)
+        if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: previous) }
+        try fm.moveItem(at: partial, to: directory)
+        try? fm.removeItem(at: previous)
+    } catch {
+        throw InputError(path: directory.path, problem: "cannot be replaced (\(error.localizedDescription))",
+                         hint: "check that the --out directory is writable")
+    }
+}

@@ -1,0 +1,144 @@
+// Fused causal self-attention: scores, causal mask, softmax, dropout and the weighted sum of
+// the values in one pass per head, forward and backward, reading queries, keys and values
+// straight from the fused projection (B, T, 3·d) and writing the context straight into
+// (B, T, d). The step-by-step version (`scaledDotProductAttention` in LLMKit) makes the
+// same numbers through separate ops and copies: this one skips the transposes, never
+// computes the masked half of the scores, and keeps no intermediate but the weights.
+
+import Foundation
+
+extension Tensor {
+    /// Causal multi-head self-attention of a fused query/key/value projection.
+    ///
+    /// - Parameters:
+    ///   - qkv: (B, T, 3·d): the queries, keys and values of every position side by side, each
+    ///     split into `heads` heads of d / heads features (GPT-2's `c_attn` output).
+    ///   - heads: the number of heads.
+    ///   - dropout: the probability of dropping an attention weight while training; the mask is
+    ///     drawn from `generator` exactly as `weights.dropout(p, …)` would draw it.
+    /// - Returns: the context (B, T, d), heads side by side, and the attention weights
+    ///   (B, heads, T, T) before dropout (not differentiable; for pictures).
+    ///
+    ///     let (context, weights) = Tensor.causalSelfAttention(qkv: c_attn(x), heads: 12)
+    public static func causalSelfAttention(qkv: Tensor, heads: Int, dropout: Float = 0, training: Bool = false,
+                                           generator: TorchGenerator = .global) -> (context: Tensor, weights: Tensor) {
+        precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0,
+                     "causalSelfAttention: qkv must be (B, T, 3·d) with d divisible by \(heads) heads, got \(describeShape(qkv.shape))")
+        let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+        let hd = d / heads
+        let scale = 1 / Float(hd).squareRoot()
+        let keep: [Float]? = training && dropout > 0
+            ? generator.bernoulli([b, heads, t, t], p: 1 - dropout).data.map { $0 / (1 - dropout) } : nil
+        var weights = [Float](repeating: 0, count: b * heads * t * t)       // (B, nh, T, T)
+        var context = [Float](repeating: 0, count: b * t * d)               // (B, T, d)
+        qkv.data.withUnsafeBufferPointer { src in
+            weights.withUnsafeMutableBufferPointer { pw in
+                context.withUnsafeMutableBufferPointer { po in
+                    let (x, p, o) = (src.baseAddress!, pw.baseAddress!, po.baseAddress!)
+                    // one task per (batch, head); each reads its head's columns of qkv in place
+                    parallelFor(b * heads) { task in
+                        let (batch, head) = (task / heads, task % heads)
+                        let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d   // rows 3·d apart
+                        let scores = p + task * t * t                                        // (T, T)
+                        gemm(m: t, n: t, k: hd, a: q, lda: 3 * d, transA: false, b: k, ldb: 3 * d, transB: true,
+                             c: scores, ldc: t, accumulate: false)                            // Q·Kᵀ
+                        for i in 0..<t {
+                            let row = scores + i * t
+                            var j = 0
+                            while j <= i { store16(load16(row, j, i + 1) * scale, row, j, i + 1); j += 16 }
+                            softmaxInPlace(row, i + 1)                                        // keys 0...i
+                            (row + i + 1).update(repeating: 0, count: t - i - 1)             // masked: weight 0
+                        }
+                        var dropped: [Float] = []
+                        if let keep {                                                         // P' = P ⊙ keep / (1 − p)
+                            dropped = [Float](repeating: 0, count: t * t)
+                            for e in 0..<(t * t) { dropped[e] = scores[e] * keep[task * t * t + e] }
+                        }
+                        dropped.withUnsafeBufferPointer { pd in
+                            gemm(m: t, n: hd, k: t, a: keep == nil ? UnsafePointer(scores) : pd.baseAddress!, lda: t, transA: false,
+                                 b: v, ldb: 3 * d, transB: false,
+                                 c: o + batch * t * d + head * hd, ldc: d, accumulate: false)  // P'·V
+                        }
+                    }
+                }
+            }
+        }
+        let weightsTensor = Tensor(shape: [b, heads, t, t], data: weights)
+        let out = Tensor(shape: [b, t, d], data: context).record("causalSelfAttention", [qkv]) { g in
+            qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv.data, weights: weights, keep: keep, gradient: g.data,
+                                                           b: b, t: t, d: d, heads: heads, scale: scale))
+        }
+        return (out, weightsTensor)
+    }
+}
+
+/// The softmax of `n` scores, in place.
+@inline(__always)
+private func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    let lse = SIMD16<Float>(repeating: logSumExp(x, n))
+    var j = 0
+    while j < n {
+        store16(vectorExp(load16(x, j, n) - lse), x, j, n)
+        j += 16
+    }
+}
+
+/// The gradient with respect to qkv (B, T, 3·d), given the context's gradient (B, T, d):
+///
+///     dV_j = Σ_i P'_ij dO_i          dP'_ij = dO_i · V_j        dP_ij = dP'_ij · keep_ij
+///     dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik)
+///     dQ_i = scale Σ_j dS_ij K_j     dK_j = scale Σ_i dS_ij Q_i
+///
+/// Each head's slice of the result is written by one task, so the sums run in the same order
+/// whatever the number of threads.
+private func causalSelfAttentionBackward(qkv: [Float], weights: [Float], keep: [Float]?, gradient: [Float],
+                                         b: Int, t: Int, d: Int, heads: Int, scale: Float) -> [Float] {
+    let hd = d / heads
+    var dqkv = [Float](repeating: 0, count: b * t * 3 * d)
+    qkv.withUnsafeBufferPointer { xb in
+        weights.withUnsafeBufferPointer { pb in
+            gradient.withUnsafeBufferPointer { gb in
+                dqkv.withUnsafeMutableBufferPointer { db in
+                    let (x, pAll, g, dx) = (xb.baseAddress!, pb.baseAddress!, gb.baseAddress!, db.baseAddress!)
+                    parallelFor(b * heads) { task in
+                        let (batch, head) = (task / heads, task % heads)
+                        let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d
+                        let dq = dx + batch * t * 3 * d + head * hd, dk = dq + d, dv = dq + 2 * d
+                        let dO = g + batch * t * d + head * hd                                // rows d apart
+                        let p = pAll + task * t * t
+                        var dP = [Float](repeating: 0, count: t * t)
+                        var dropped: [Float] = []
+                        dP.withUnsafeMutableBufferPointer { dPb in
+                            let ds = dPb.baseAddress!
+                            gemm(m: t, n: t, k: hd, a: dO, lda: d, transA: false, b: v, ldb: 3 * d, transB: true,
+                                 c: ds, ldc: t, accumulate: false)                            // dP' = dO·Vᵀ
+                            if let keep {                                                     // through dropout
+                                dropped = [Float](repeating: 0, count: t * t)
+                                for e in 0..<(t * t) {
+                                    ds[e] *= keep[task * t * t + e]
+                                    dropped[e] = p[e] * keep[task * t * t + e]
+                                }
+                            }
+                            dropped.withUnsafeBufferPointer { pd in
+                                gemm(m: t, n: hd, k: t, a: keep == nil ? p : pd.baseAddress!, lda: t, transA: true,
+                                     b: dO, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: false)   // dV = P'ᵀ·dO
+                            }
+                            for i in 0..<t {                                                  // dS = P ⊙ (dP − Σ P·dP) · scale
+                                let (row, grad) = (p + i * t, ds + i * t)
+                                var total: Float = 0
+                                for j in 0...i { total += row[j] * grad[j] }
+                                for j in 0...i { grad[j] = row[j] * (grad[j] - total) * scale }
+                                (grad + i + 1).update(repeating: 0, count: t - i - 1)
+                            }
+                            gemm(m: t, n: hd, k: t, a: ds, lda: t, transA: false, b: k, ldb: 3 * d, transB: false,
+                                 c: dq, ldc: 3 * d, accumulate: false)                        // dQ = dS·K
+                            gemm(m: t, n: hd, k: t, a: ds, lda: t, transA: true, b: q, ldb: 3 * d, transB: false,
+                                 c: dk, ldc: 3 * d, accumulate: false)                        // dK = dSᵀ·Q
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return dqkv
+}

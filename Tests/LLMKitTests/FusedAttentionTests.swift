@@ -1,0 +1,54 @@
+import TensorKit
+import TestSupport
+import XCTest
+@testable import LLMKit
+
+/// The fused attention kernel against the step-by-step ops it replaces: the same context,
+/// weights and gradients (to rounding), with and without dropout, and a numerical gradient check.
+final class FusedAttentionTests: XCTestCase {
+    override func tearDown() { TensorKitConfig.fusedAttention = true }
+
+    /// Context, attention weights and every gradient of a GPT attention layer on a fixed batch.
+    func run(fused: Bool, dropout: Float, t: Int = 19) -> (out: Tensor, weights: Tensor, grads: [String: Tensor], inputGrad: Tensor) {
+        TensorKitConfig.fusedAttention = fused
+        let config = GPTConfig(vocabSize: 10, contextLength: 32, embeddingDim: 24, numHeads: 3, numLayers: 1,
+                               dropRate: dropout, qkvBias: true)
+        let attention = GPTAttention(config, generator: TorchGenerator(seed: 5))
+        attention.train()
+        let x = TorchGenerator(seed: 6).randn([2, t, 24])
+        x.requiresGrad = true
+        let out = attention(x)                                              // (2, T, 24)
+        let weightsOfLoss = TorchGenerator(seed: 7).randn([2, t, 24])
+        (out * weightsOfLoss).sum().backward()
+        var grads: [String: Tensor] = [:]
+        for (name, p) in attention.namedParameters() { grads[name] = p.grad! }
+        return (out, attention.lastWeights!, grads, x.grad!)
+    }
+
+    func testFusedAttentionEqualsTheStepByStepOps() {
+        for dropout: Float in [0, 0.25] {
+            let fused = run(fused: true, dropout: dropout), plain = run(fused: false, dropout: dropout)
+            assertMatchesReference("context (dropout \(dropout))", fused.out, plain.out, relative: 1e-5)
+            if dropout == 0 { assertMatchesReference("weights", fused.weights, plain.weights, relative: 1e-5) }
+            assertMatchesReference("input gradient (dropout \(dropout))", fused.inputGrad, plain.inputGrad, relative: 1e-5)
+            for name in plain.grads.keys.sorted() {
+                assertMatchesReference("\(name) gradient (dropout \(dropout))", fused.grads[name]!, plain.grads[name]!, relative: 1e-5)
+            }
+        }
+    }
+
+    func testCausalWeightsAreZeroAboveTheDiagonalAndRowsSumToOne() {
+        let weights = run(fused: true, dropout: 0, t: 5).weights             // (2, 3, 5, 5)
+        for row in 0..<(2 * 3 * 5) {
+            let i = row % 5
+            let values = Array(weights.data[(row * 5)..<(row * 5 + 5)])
+            XCTAssertEqual(values.reduce(0, +), 1, accuracy: 1e-6)
+            XCTAssertEqual(Array(values[(i + 1)...]), [Float](repeating: 0, count: 4 - i))
+        }
+    }
+
+    func testGradientCheck() {
+        let qkv = TorchGenerator(seed: 3).randn([2, 6, 12])
+        gradCheck("causalSelfAttention", [qkv]) { Tensor.causalSelfAttention(qkv: $0[0], heads: 2).context }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import TensorKit
+import Tokenizers
+import XCTest
+@testable import LLMKit
+
+/// The pre-training loop: the schedule, learning, checkpoints and exact resumption.
+final class TrainingTests: XCTestCase {
+    /// A tiny character-level setup: 32 characters of text repeated, a 2-layer GPT.
+    func makeTrainer(steps: Int, seed: UInt64 = 7, dropout: Float = 0.1, text: String? = nil)
+        -> (Trainer, CheckpointTokenizer, DatasetDescription) {
+        let corpus = text ?? String(repeating: "the cat sat on the mat. a dog ran. ", count: 12)
+        let tokenizer = CharTokenizer(training: corpus)
+        let ids = tokenizer.encode(corpus)
+        let cut = ids.count * 9 / 10
+        let config = GPTConfig(vocabSize: tokenizer.vocabularySize, contextLength: 16, embeddingDim: 16, numHeads: 2,
+                               numLayers: 2, dropRate: dropout, qkvBias: false, tiedHead: true)
+        let generator = TorchGenerator(seed: seed)
+        let model = GPTModel(config, generator: generator)
+        model.initializeLikeGPT2(generator: generator)
+        let settings = TrainingSettings(batchSize: 4, steps: steps, learningRate: 1e-2, warmupSteps: 2,
+                                        evalEvery: 3, evalBatches: 2, seed: seed)
+        let trainer = Trainer(model: model, dropoutGenerator: generator,
+                              trainData: SlidingWindowDataset(ids: Array(ids[..<cut]), maxLength: 16, stride: 8),
+                              validationData: SlidingWindowDataset(ids: Array(ids[cut...]), maxLength: 16, stride: 16),
+                              settings: settings)
+        return (trainer, .char(tokenizer), DatasetDescription(name: "cats", ids: ids, trainFraction: 0.9))
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("training-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    func testLearningRateScheduleWarmsUpThenDecaysAlongACosine() {
+        let s = TrainingSettings(batchSize: 8, steps: 101, learningRate: 1e-3, minLearningRate: 1e-4, warmupSteps: 10)
+        XCTAssertEqual(s.learningRate(at: 0), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(s.learningRate(at: 4), 5e-4, accuracy: 1e-9)
+        XCTAssertEqual(s.learningRate(at: 9), 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(s.learningRate(at: 10), 1e-3, accuracy: 1e-9)          // cosine starts at the peak
+        XCTAssertEqual(s.learningRate(at: 55), 5.5e-4, accuracy: 1e-8)        // halfway: the mean of peak and floor
+        XCTAssertEqual(s.learningRate(at: 100), 1e-4, accuracy: 1e-9)         // the last step reaches the floor
+        var constant = s
+        constant.cosineDecay = false
+        XCTAssertEqual(constant.learningRate(at: 80), 1e-3)
+    }
+
+    func testWeightDecaySkipsBiasesAndNormWeights() {
+        let (trainer, _, _) = makeTrainer(steps: 1)
+        let groups = trainer.optimizer.groups
+        XCTAssertEqual(groups.count, 2)
+        XCTAssertEqual(groups[0].weightDecay, 0.1)
+        XCTAssertEqual(groups[1].weightDecay, 0)
+        XCTAssertTrue(groups[0].parameters.allSatisfy { $0.tensor.rank == 2 })
+        XCTAssertTrue(groups[1].parameters.map(\.name).contains("h.0.ln_1.weight"))
+        XCTAssertTrue(groups[1].parameters.map(\.name).contains("h.1.mlp.c_fc.bias"))
+    }
+
+    func testGPT2InitialisationGivesTheUniformLossAtFirst() {
+        let (trainer, _, _) = makeTrainer(steps: 1)
+        let vocabulary = Float(trainer.model.config.vocabSize)
+        XCTAssertEqual(trainer.meanLoss(trainer.trainData), Foundation.log(vocabulary), accuracy: 0.05)
+    }
+
+    func testLossFallsWhenOverfittingATinyText() {
+        let (trainer, _, _) = makeTrainer(steps: 150, dropout: 0)
+        let before = trainer.meanLoss(trainer.trainData)
+        for _ in 0..<150 { trainer.trainStep() }
+        let after = trainer.meanLoss(trainer.trainData)
+        XCTAssertGreaterThan(before, 2.5)
+        XCTAssertLessThan(after, 0.6, "a 2-layer GPT should nearly memorise 12 copies of one sentence in 150 steps (loss \(before) → \(after))")
+        XCTAssertEqual(trainer.losses.count, 150)
+        XCTAssertEqual(trainer.position.epoch, (150 - 1) / trainer.batchesPerEpoch)
+    }
+
+    func testResumedRunEqualsTheUninterruptedRun() throws {
+        let steps = 10
+        let (uninterrupted, _, _) = makeTrainer(steps: steps)
+        for _ in 0..<steps {
+            uninterrupted.trainStep()
+            if uninterrupted.isEvaluationStep { uninterrupted.evaluate() }
+        }
+
+        let (first, tokenizer, dataset) = makeTrainer(steps: steps)
+        for _ in 0..<4 {
+            first.trainStep()
+            if first.isEvaluationStep { first.evaluate() }
+        }
+        let directory = try temporaryDirectory().appendingPathComponent("checkpoint")
+        try first.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        let resumed = try Trainer.resume(from: directory, trainData: first.trainData, validationData: first.validationData,
+                                         dataset: dataset)
+        XCTAssertEqual(resumed.step, 4)
+        XCTAssertEqual(resumed.position, first.position)
+        while resumed.step < steps {
+            resumed.trainStep()
+            if resumed.isEvaluationStep { resumed.evaluate() }
+        }
+        XCTAssertEqual(resumed.losses, uninterrupted.losses, "every batch loss, bit for bit")
+        XCTAssertEqual(resumed.evaluations, uninterrupted.evaluations)
+        for ((name, a), (_, b)) in zip(resumed.model.namedParameters(), uninterrupted.model.namedParameters()) {
+            XCTAssertEqual(a.data, b.data, name)
+        }
+    }
+
+    func testACheckpointIsAHuggingFaceGPT2Directory() throws {
+        let (trainer, tokenizer, dataset) = makeTrainer(steps: 2)
+        trainer.trainStep()
+        let directory = try temporaryDirectory().appendingPathComponent("checkpoint")
+        try trainer.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        XCTAssertEqual(names, ["config.json", "model.safetensors", "optimizer.safetensors", "tokenizer.json", "training.json"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.path + ".partial"))
+
+        let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(file.info("transformer.h.0.attn.c_attn.weight")?.shape, [16, 48])   // Conv1D: (in, out)
+        XCTAssertEqual(try file.tensor("transformer.h.0.attn.c_attn.bias").data, [Float](repeating: 0, count: 48))
+        XCTAssertNil(file.info("lm_head.weight"))                                          // tied
+
+        let loaded = try GPTModel.load(huggingFace: directory)
+        XCTAssertEqual(loaded.config, trainer.model.config)
+        let ids = Array(trainer.trainData[0].input)
+        trainer.model.eval()
+        let expected = withNoGrad { trainer.model(ids, shape: [1, 16]) }
+        let got = withNoGrad { loaded(ids, shape: [1, 16]) }
+        XCTAssertEqual(got.data, expected.data)
+        guard case .char(let chars) = try CheckpointTokenizer.load(from: directory, gpt2Files: directory) else {
+            return XCTFail("tokenizer.json should say char")
+        }
+        XCTAssertEqual(chars.characters, (tokenizer.tokenizer as! CharTokenizer).characters)
+    }
+
+    func testSavingTwiceReplacesTheCheckpoint() throws {
+        let (trainer, tokenizer, dataset) = makeTrainer(steps: 3)
+        let directory = try temporaryDirectory().appendingPathComponent("checkpoint")
+        trainer.trainStep()
+        try trainer.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        trainer.trainStep()
+        try trainer.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        let state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: directory.appendingPathComponent("training.json")))
+        XCTAssertEqual(state.step, 2)
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: directory.deletingLastPathComponent().path)
+        XCTAssertEqual(siblings, ["checkpoint"], "no .partial or .previous left behind")
+    }
+
+    func testResumeRejectsABadOrMismatchedCheckpoint() throws {
+        let (trainer, tokenizer, dataset) = makeTrainer(steps: 3)
+        let directory = try temporaryDirectory().appendingPathComponent("checkpoint")
+        try trainer.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        func resume(_ description: DatasetDescription = dataset) throws -> Trainer {
+            try Trainer.resume(from: directory, trainData: trainer.trainData, validationData: trainer.validationData, dataset: description)
+        }
+        // another text
+        let other = DatasetDescription(name: "dogs", ids: [1, 2, 3], trainFraction: 0.9)
+        XCTAssertThrowsError(try resume(other)) { XCTAssertTrue("\($0)".contains("was trained on cats"), "\($0)") }
+        // a truncated optimiser state
+        let optimizer = directory.appendingPathComponent("optimizer.safetensors")
+        let bytes = try Data(contentsOf: optimizer)
+        try bytes.prefix(bytes.count / 2).write(to: optimizer)
+        XCTAssertThrowsError(try resume()) { XCTAssertTrue("\($0)".contains("optimizer.safetensors"), "\($0)") }
+        // weights only
+        try FileManager.default.removeItem(at: optimizer)
+        XCTAssertThrowsError(try resume()) { XCTAssertTrue("\($0)".contains("--init-from"), "\($0)") }
+        // not a training state
+        try Data("{\"step\": 3}".utf8).write(to: directory.appendingPathComponent("training.json"))
+        XCTAssertThrowsError(try resume()) { XCTAssertTrue("\($0)".contains("training.json: is not a valid training state"), "\($0)") }
+        // not a checkpoint at all
+        XCTAssertThrowsError(try Trainer.resume(from: directory.deletingLastPathComponent(), trainData: trainer.trainData,
+                                                validationData: trainer.validationData, dataset: dataset)) {
+            XCTAssertTrue("\($0)".contains("training.json: not found"), "\($0)")
+        }
+    }
+
+    func testNearestNeighboursAndPrincipalComponents() {
+        // Rows 0 and 2 point the same way; row 1 is orthogonal; row 3 is opposite to row 0.
+        let table = Tensor(shape: [4, 2], data: [1, 0, 0, 1, 2, 0.1, -1, 0])
+        let near = nearestNeighbours(of: 0, in: table, k: 3)
+        XCTAssertEqual(near.map(\.row), [2, 1, 3])
+        XCTAssertEqual(near[0].similarity, Float(2 / (4.01 as Double).squareRoot()), accuracy: 1e-6)
+        XCTAssertEqual(near[2].similarity, -1, accuracy: 1e-6)
+        // Points along the line y = 2x: all variance on the first component, none on the second.
+        let line = Tensor(shape: [3, 2], data: [-1, -2, 0, 0, 1, 2])
+        let pc = principalComponents(line, count: 2)
+        let s5 = Float(5.0.squareRoot())
+        XCTAssertEqual(pc.data[0], -s5, accuracy: 1e-5)
+        XCTAssertEqual(pc.data[4], s5, accuracy: 1e-5)
+        for r in 0..<3 { XCTAssertEqual(pc.data[2 * r + 1], 0, accuracy: 1e-5) }
+    }
+}
