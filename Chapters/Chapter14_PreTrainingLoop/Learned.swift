@@ -14,7 +14,7 @@ func label(_ id: Int, _ tokenizer: CheckpointTokenizer) -> String {
     return quoted(text)
 }
 
-func showLearnedEmbeddings(_ model: GPTModel, tokenizer: CheckpointTokenizer, trainIDs: [Int], into directory: URL) {
+func showLearnedEmbeddings(_ model: GPTModel, tokenizer: CheckpointTokenizer, trainIDs: [Int], into directory: String) {
     // The tokens the model saw most often: only they had a chance to learn anything.
     var counts: [Int: Int] = [:]
     for id in trainIDs { counts[id, default: 0] += 1 }
@@ -46,5 +46,5 @@ func showLearnedEmbeddings(_ model: GPTModel, tokenizer: CheckpointTokenizer, tr
     along which they vary most (principal components):
     """)
     options.saveFigure(Figures.scatter(points: points, title: "Token embeddings, first two principal components"),
-                       "embeddings.svg", into: directory.path)
+                       "embeddings.svg", into: directory)
 }

@@ -10,6 +10,8 @@ import Tokenizers
 
 // MARK: - Flags
 
+setvbuf(stdout, nil, _IOLBF, 0)      // each line as it is printed, even into a log file or a pipe
+
 let options = Options(program: "Chapter14_PreTrainingLoop",
                       summary: "pre-train a GPT from scratch: batches, loss, backward, AdamW, evaluation, checkpoints")
 let datasetFlag = options.string("--dataset", default: "the-verdict", help: "the-verdict, tinyshakespeare, or a path to a UTF-8 text file", placeholder: "NAME|FILE")
@@ -29,6 +31,7 @@ let warmupFlag = options.int("--warmup", default: 10, help: "steps of linear lea
 let seedFlag = options.int("--seed", default: 123, help: "seed of the initialisation, dropout and batch order")
 let evalEveryFlag = options.int("--eval-every", default: 20, help: "evaluate (and print a sample) every N steps")
 let evalBatchesFlag = options.int("--eval-batches", default: 5, help: "batches of each split per evaluation (0: all)")
+let stopAtFlag = options.int("--stop-at", default: 0, help: "stop after step N as if interrupted, saving a checkpoint to --resume from (0: run to the end)")
 let saveEveryFlag = options.int("--save-every", default: 0, help: "also save a checkpoint every N steps (0: only at the end and on Ctrl-C)")
 let outFlag = options.string("--out", default: "runs/chapter14", help: "directory for the checkpoint and the figures", placeholder: "DIR")
 let resumeFlag = options.optionalString("--resume", help: "continue the run saved in DIR exactly where it stopped", placeholder: "DIR")
@@ -36,6 +39,7 @@ let initFlag = options.optionalString("--init-from", help: "start from the weigh
 let promptFlag = options.optionalString("--prompt", help: "start of the sample printed at each evaluation")
 let sampleTokensFlag = options.int("--sample-tokens", default: 0, help: "tokens in each sample (0: 25 for word tokens, 150 for characters)")
 let bookFlag = options.flag("--book", help: "the book's own run: GPT-2 124M (context 256), seed 123, batch 2, AdamW 4e-4, 10 epochs")
+let noSave = options.flag("--no-save", help: "write no checkpoint (the figures are still written)")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds or times (for repeatable output)")
 options.epilogue = """
 Examples:
@@ -135,6 +139,8 @@ if let dir = initDirectory {
     config = book
     say("The book's GPT_CONFIG_124M with a context of 256, initialised as `torch.manual_seed(123)` would in PyTorch.")
 } else if let dir = resumeDirectory {
+    require(FileManager.default.fileExists(atPath: dir.appendingPathComponent("training.json").path),
+            "\(dir.path)/training.json: not found\nhint: --resume takes the --out directory of an earlier run of this chapter; to start from weights only, use --init-from")
     config = orFail { try GPTConfig(huggingFace: HuggingFaceCheckpoint(directory: dir)) }
     say("Resuming the run in \(dir.path).")
 } else {
@@ -177,7 +183,7 @@ Windows of \(context) tokens\(stride == context ? "" : ", starting every \(strid
 targets. \(trainWindows.count) training windows make \(batchesPerEpoch) batches of \(batchSize) per \
 epoch (a pass over the training text, in a new shuffled order each time); \
 \(validationWindows.count) validation window\(validationWindows.count == 1 ? "" : "s"). \
-The run takes \(grouped(steps)) steps of \(grouped(batchSize * context)) tokens.
+The run takes \(grouped(steps)) step\(steps == 1 ? "" : "s") of \(grouped(batchSize * context)) tokens.
 """)
 
 // MARK: - 4. The optimiser and its schedule
@@ -251,7 +257,9 @@ let interruption = Interruption()
 interruption.install()
 let progress = ProgressBar(total: runSettings.steps, enabled: isatty(STDOUT_FILENO) != 0 && !noTiming.value)
 let checkpoint = outDirectory.appendingPathComponent("checkpoint")
+let checkpointPath = (outFlag.value.hasSuffix("/") ? outFlag.value : outFlag.value + "/") + "checkpoint"   // as the user wrote it
 func save() {
+    if noSave.value { return }
     orFail { try trainer.saveCheckpoint(to: checkpoint, tokenizer: tokenizer, dataset: datasetDescription) }
 }
 let started = Date()
@@ -268,12 +276,12 @@ while trainer.step < runSettings.steps {
         print("    " + quoted(sample()))
     }
     if saveEveryFlag.value > 0 && trainer.step % saveEveryFlag.value == 0 { save() }
-    if interruption.requested {
+    if interruption.requested || trainer.step == stopAtFlag.value {
         progress.clear()
         save()
-        print("Interrupted at step \(trainer.step). Checkpoint saved to \(checkpoint.path).")
-        print("Continue with: swift run Chapter14_PreTrainingLoop --resume \(outDirectory.path)")
-        exit(130)
+        print(noSave.value ? "Stopped at step \(trainer.step) (--no-save: no checkpoint)." : "Stopped at step \(trainer.step). Checkpoint saved to \(checkpointPath).")
+        if !noSave.value { print("Continue with: swift run Chapter14_PreTrainingLoop --resume \(outFlag.value)") }
+        exit(interruption.requested ? 130 : 0)   // 130: the shell's code for a program ended by Ctrl-C
     }
 }
 progress.clear()
@@ -306,17 +314,21 @@ let lossFigure = Figures.lineChart(x: evaluations.map { Double($0.step) },
                                    series: [("train", evaluations.map { Double($0.trainLoss) }),
                                             ("validation", evaluations.map { Double($0.validationLoss) })],
                                    title: "Loss during training (\(dataset.name), \(tokenizer.kind) tokens)", xLabel: "step", yLabel: "cross-entropy loss")
-options.saveFigure(lossFigure, "loss.svg", into: outDirectory.path)
+options.saveFigure(lossFigure, "loss.svg", into: outFlag.value)
 
 // MARK: - 7. What the model learned
 
 section("7. What the model learned")
-showLearnedEmbeddings(trainer.model, tokenizer: tokenizer, trainIDs: trainIDs, into: outDirectory)
+showLearnedEmbeddings(trainer.model, tokenizer: tokenizer, trainIDs: trainIDs, into: outFlag.value)
 
 section("8. The checkpoint")
-say("""
-Saved to \(checkpoint.path): config.json and model.safetensors in Hugging Face GPT-2's layout \
-(so the later chapters, and `transformers`, can load it), tokenizer.json, the optimiser's \
-moments and training.json (step, data position, generator state, losses) for --resume.
-""")
-print("Generate from it:  swift run Chapter13_AutoregressiveLoopAndKVCache generate \(checkpoint.path) --prompt \(quoted(prompt))")
+if noSave.value {
+    say("Nothing saved (--no-save).")
+} else {
+    say("""
+    Saved to \(checkpointPath): config.json and model.safetensors in Hugging Face GPT-2's layout \
+    (so the later chapters, and `transformers`, can load it), tokenizer.json, the optimiser's \
+    moments and training.json (step, data position, generator state, losses) for --resume.
+    """)
+    print("Generate from it:  swift run Chapter13_AutoregressiveLoopAndKVCache generate \(checkpointPath) --prompt \(quoted(prompt))")
+}

@@ -167,7 +167,7 @@ extension Options {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
         do {
             try figure.write(to: url)
-            print("Wrote \(url.path)")
+            print("Wrote \(directory.hasSuffix("/") ? directory : directory + "/")\(fileName)")   // as the user wrote it
         } catch {
             fail("\(error)")
         }

@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+/// Chapter 14: a short deterministic run, exact resumption through the command, the book's
+/// untrained losses, and clear errors for bad input.
+final class PreTrainingChapterTests: XCTestCase {
+    let chapter = "Chapter14_PreTrainingLoop"
+    /// A tiny model on the-verdict: seconds, not minutes.
+    let tiny = ["--context", "32", "--width", "32", "--layers", "2", "--heads", "2", "--batch-size", "4",
+                "--eval-every", "3", "--eval-batches", "2", "--sample-tokens", "8", "--no-timing"]
+
+    /// A fresh directory under .build (relative to the package root, where chapters run).
+    func scratch(_ name: String) -> String {
+        let path = ".build/chapter14-tests/\(name)-\(UUID().uuidString.prefix(8))"
+        addTeardownBlock { try? FileManager.default.removeItem(at: packageRoot.appendingPathComponent(path)) }
+        return path
+    }
+
+    func testShortRunMatchesExpectedOutput() throws {
+        try assertMatchesExpected(chapter, tiny + ["--steps", "6", "--out", ".build/chapter14-tests/expected"])
+        try? FileManager.default.removeItem(at: packageRoot.appendingPathComponent(".build/chapter14-tests/expected"))
+    }
+
+    func testCharacterRunLearns() throws {
+        let out = scratch("char")
+        let run = try runChapter(chapter, tiny + ["--tokenizer", "char", "--steps", "60", "--eval-every", "30", "--lr", "3e-3",
+                                                  "--no-save", "--out", out])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let losses = evaluationLines(run.stdout)
+        XCTAssertEqual(losses.count, 2)
+        XCTAssertTrue(run.stdout.contains("ln 62 = 4.12713"), "the-verdict has 62 distinct characters")
+        XCTAssertLessThan(losses.last!.validation, 3.5, "60 steps take a character model well below the uniform 4.13")
+    }
+
+    /// A 6-step run stopped after step 3 (as Ctrl-C would) and resumed gives exactly the losses
+    /// of the uninterrupted run.
+    func testResumeThroughTheCommandEqualsTheUninterruptedRun() throws {
+        let whole = scratch("whole"), half = scratch("half")
+        let uninterrupted = try runChapter(chapter, tiny + ["--steps", "6", "--out", whole])
+        XCTAssertEqual(uninterrupted.status, 0, uninterrupted.stderr)
+        let first = try runChapter(chapter, tiny + ["--steps", "6", "--stop-at", "3", "--out", half])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("Stopped at step 3. Checkpoint saved to \(half)/checkpoint."))
+        let resumed = try runChapter(chapter, ["--resume", half, "--out", half, "--no-timing"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("Resuming the run in"))
+        XCTAssertEqual(evaluationLines(resumed.stdout).map(\.line), Array(evaluationLines(uninterrupted.stdout).map(\.line).suffix(1)))
+        XCTAssertEqual(sparklineLine(resumed.stdout), sparklineLine(uninterrupted.stdout), "the batch losses of all 6 steps")
+    }
+
+    /// The book's GPT-2 124M at seed 123 on the-verdict before training (Raschka, ch. 5).
+    func testBookUntrainedLosses() throws {
+        let run = try runChapter(chapter, ["--book", "--steps", "1", "--no-save", "--no-timing", "--out", scratch("book")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("train loss: 10.98758\nval loss:   10.98111\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("18 training windows make 9 batches of 2 per epoch"))
+        XCTAssertTrue(run.stdout.contains("162,419,712 parameters"))
+    }
+
+    func testBadInputGetsAClearErrorBeforeTraining() throws {
+        let directory = packageRoot.appendingPathComponent(scratch("bad"))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let empty = directory.appendingPathComponent("empty.txt"), short = directory.appendingPathComponent("short.txt")
+        try Data().write(to: empty)
+        try Data("Just a few words.".utf8).write(to: short)
+        let cases: [([String], String)] = [
+            (["--dataset", empty.path], "empty.txt: is empty"),
+            (["--dataset", short.path], "fewer than one batch of 4"),
+            (["--dataset", directory.appendingPathComponent("missing.txt").path], "missing.txt: not found"),
+            (["--resume", directory.path], "training.json: not found"),
+            (["--out", "/dev/null/run"], "/dev/null/run: cannot write there"),
+            (["--tokenizer", "words"], "--tokenizer must be gpt2, char or bpe"),
+            (["--width", "30", "--heads", "4"], "--width 30 must be divisible by --heads 4"),
+            (["--book", "--lr", "1"], "--book fixes the data"),
+        ]
+        for (arguments, message) in cases {
+            let run = try runChapter(chapter, tiny + ["--steps", "2", "--out", directory.path] + arguments)
+            XCTAssertEqual(run.status, 2, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            XCTAssertFalse(run.stdout.contains("5. Training"), "\(arguments): stopped before training")
+        }
+    }
+
+    // MARK: - Reading the output
+
+    func evaluationLines(_ out: String) -> [(line: String, validation: Float)] {
+        out.split(separator: "\n").filter { $0.hasPrefix("step ") && $0.contains("val loss:") }.map { line in
+            let value = line.components(separatedBy: "val loss: ")[1].split(separator: " ")[0]
+            return (String(line), Float(value)!)
+        }
+    }
+
+    func sparklineLine(_ out: String) -> String? {
+        let lines = out.components(separatedBy: "\n")
+        guard let i = lines.firstIndex(where: { $0.hasPrefix("Every batch's training loss") }) else { return nil }
+        return lines[i] + "\n" + lines[i + 1]
+    }
+}
