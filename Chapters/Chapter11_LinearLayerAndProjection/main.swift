@@ -12,6 +12,7 @@ let options = Options(program: "Chapter11_LinearLayerAndProjection", summary: "f
 let prompt = options.string("--prompt", default: "Hello, I am", help: "the prompt the untrained GPT-2 continues")
 let steps = options.int("--tokens", default: 6, help: "how many tokens to add greedily")
 let seed = options.int("--seed", default: 123, help: "seed of the model's random weights")
+let trainedPrompt = options.string("--trained-prompt", default: "ROMEO:\nI will", help: "what the trained character model (data/shakespeare-char) continues")
 options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint on input_ids from IN.safetensors, write logits to OUT")
 options.epilogue = """
 Try: --prompt "The meaning of life is" --tokens 10
@@ -107,7 +108,38 @@ would give 1/50,257 ≈ 0.00002), and the text is gibberish — but it is the bo
 Chapter 14 trains a model until the choices make sense.
 """)
 
-section("11.4 Any checkpoint")
+// MARK: - A trained model
+
+section("11.4 The same projection in a trained model")
+let shippedDirectory = dataDirectory().appendingPathComponent("shakespeare-char")
+let (trained, trainedTokenizer): (GPTModel, CheckpointTokenizer)
+do { (trained, trainedTokenizer) = try loadGPTCheckpoint(shippedDirectory, gpt2Files: dataDirectory().appendingPathComponent("gpt2")) }
+catch { options.fail("\(error)\nhint: data/shakespeare-char is the model chapter 14 trains; run from the package root") }
+var trainedIDs: [Int]
+do { trainedIDs = try trainedTokenizer.encodeChecked(trainedPrompt.value) } catch { options.fail("--trained-prompt: \(error)") }
+if trainedIDs.isEmpty || trainedIDs.count >= trained.config.contextLength {
+    options.fail("--trained-prompt must have 1 to \(trained.config.contextLength - 1) characters")
+}
+say("""
+The character-level GPT that chapter 14 trained on tiny Shakespeare (data/shakespeare-char: \
+\(trained.config.numLayers) layers, d = \(trained.config.embeddingDim), \(trained.config.vocabSize) characters, the head tied to the \
+embedding). After \(quoted(trainedPrompt.value)), the final LayerNorm and the head turn the last \
+position's \(trained.config.embeddingDim) numbers into \(trained.config.vocabSize) logits; the most likely next characters:
+""")
+let trainedLogits = withNoGrad { trained.lastLogits(trainedIDs, shape: [1, trainedIDs.count], cache: nil) }   // (1, V)
+let trainedProbabilities = trainedLogits.select(0, 0).softmax(axis: -1)                                       // (V,)
+let ranked = trainedProbabilities.data.indices.sorted {
+    trainedProbabilities.data[$0] != trainedProbabilities.data[$1] ? trainedProbabilities.data[$0] > trainedProbabilities.data[$1] : $0 < $1
+}.prefix(8)
+print(barChart(labels: ranked.map { quoted(trainedTokenizer.tokenizer.decode([$0])) }, values: ranked.map { trainedProbabilities.data[$0] }), terminator: "")
+let continuation = generate(trained, prompt: trainedIDs, maxNewTokens: 60)
+print("\ngreedy, 60 characters: \(quoted(trainedTokenizer.tokenizer.decode(trainedIDs + continuation)))")
+say("""
+Trained, the probability piles onto a few sensible characters instead of spreading over all \
+of them: the model has learned spelling, words and the shape of a play.
+""")
+
+section("11.5 Any checkpoint")
 say("""
 `forward MODEL_DIR IN.safetensors OUT.safetensors` loads a Hugging Face directory \
 (config.json + model.safetensors) of GPT-2, Llama, Mixtral, Marian or BERT, runs it on the \

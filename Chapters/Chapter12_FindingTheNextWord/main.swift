@@ -170,6 +170,40 @@ answer (translation); for open-ended text its most probable sequences tend to be
 repetitive, which is why chat models sample.
 """)
 
+// MARK: - A trained model
+
+section("12.6 The same choices on a trained model")
+let shippedDirectory = dataDirectory().appendingPathComponent("shakespeare-char")
+let (trained, trainedTokenizer): (GPTModel, CheckpointTokenizer)
+do { (trained, trainedTokenizer) = try loadGPTCheckpoint(shippedDirectory, gpt2Files: dataDirectory().appendingPathComponent("gpt2")) }
+catch { options.fail("\(error)\nhint: data/shakespeare-char is the model chapter 14 trains; run from the package root") }
+let start = "KING HENRY:\n"
+let startIDs = trainedTokenizer.tokenizer.encode(start)
+say("""
+The character model chapter 14 trained on tiny Shakespeare (data/shakespeare-char), \
+continuing \(quoted(start)) for 100 characters with each strategy (sampling seeded with \(seed.value)):
+""")
+let strategies: [(String, Sampler)] = [
+    ("greedy", Sampler()),
+    ("temperature 0.5", Sampler(greedy: false, temperature: 0.5, seed: UInt64(seed.value))),
+    ("temperature 1.0", Sampler(greedy: false, temperature: 1.0, seed: UInt64(seed.value))),
+    ("temperature 1.5", Sampler(greedy: false, temperature: 1.5, seed: UInt64(seed.value))),
+    ("top-k \(topKFlag.value), temperature 0.8", Sampler(greedy: false, temperature: 0.8, topK: topKFlag.value, seed: UInt64(seed.value))),
+    ("top-p \(topPFlag.value), temperature 0.8", Sampler(greedy: false, temperature: 0.8, topP: topPFlag.value, seed: UInt64(seed.value))),
+]
+for (name, sampler) in strategies {
+    let out = generate(trained, prompt: startIDs, maxNewTokens: 100, sampler: sampler)
+    print("\(name):")
+    print(trainedTokenizer.tokenizer.decode(startIDs + out).split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.isEmpty ? "  │" : "  │ " + $0 }.joined(separator: "\n"))
+}
+say("""
+Greedy follows the single most likely path: plausible, the same every time, and given a \
+longer run it falls into loops. A low temperature stays close to it; 1.0 samples the \
+model's own distribution, odd names and all; 1.5 invents words. Cutting the tail (top-k, \
+top-p) keeps the variety and loses most of the misspellings.
+""")
+
 section("What to remember")
 say("""
 The model gives logits; a decoding strategy turns them into text. Greedy is deterministic; \

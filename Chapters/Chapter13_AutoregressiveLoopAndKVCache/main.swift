@@ -47,7 +47,7 @@ if options.positional.first == "generate" {
         default: options.fail("\(directory.path): generate needs a decoder-only model (GPT-2, Llama, Mixtral)")
         }
     } catch { options.fail("\(error)") }
-    var tokenizer: GPT2Tokenizer?
+    var tokenizer: CheckpointTokenizer?
     var ids: [Int]
     if let text = promptIDs.value {
         let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -55,10 +55,10 @@ if options.positional.first == "generate" {
         ids = parts.map { $0! }
     } else if let text = prompt.value {
         do {
-            let own = FileManager.default.fileExists(atPath: directory.appendingPathComponent("vocab.json").path)
-            tokenizer = try GPT2Tokenizer(directory: own ? directory : dataDirectory().appendingPathComponent("gpt2"))
+            // the directory's own tokenizer: chapter 14's tokenizer.json, or GPT-2's files
+            tokenizer = try CheckpointTokenizer.load(from: directory, gpt2Files: dataDirectory().appendingPathComponent("gpt2"))
+            ids = try tokenizer!.encodeChecked(text)
         } catch { options.fail("\(error)") }
-        ids = tokenizer!.encode(text)
     } else {
         options.fail("generate needs --prompt TEXT or --prompt-ids 1,2,3")
     }
@@ -68,7 +68,7 @@ if options.positional.first == "generate" {
     let start = Date()
     let generated = generate(model, prompt: ids, maxNewTokens: maxNewTokens.value, sampler: sampler, useCache: !noCache.value) { id in
         if !json.value {
-            print(tokenizer.map { $0.decode([id]) } ?? "\(id) ", terminator: "")
+            print(tokenizer.map { $0.tokenizer.decode([id]) } ?? "\(id) ", terminator: "")
             fflush(stdout)
         }
     }
@@ -85,11 +85,20 @@ if let extra = options.positional.first { options.fail("unknown command \(extra)
 // MARK: - The loop
 
 chapterTitle(13, "The autoregressive loop and the KV cache")
-let tokenizer: GPT2Tokenizer
-do { tokenizer = try GPT2Tokenizer(directory: dataDirectory().appendingPathComponent("gpt2")) } catch { options.fail("\(error)") }
-let text = prompt.value ?? "Every effort moves you"
-let promptTokens = tokenizer.encode(text)
+let shipped = dataDirectory().appendingPathComponent("shakespeare-char")
+let (model, checkpointTokenizer): (GPTModel, CheckpointTokenizer)
+do { (model, checkpointTokenizer) = try loadGPTCheckpoint(shipped, gpt2Files: dataDirectory().appendingPathComponent("gpt2")) }
+catch { options.fail("\(error)\nhint: data/shakespeare-char is the model chapter 14 trains; run from the package root") }
+let tokenizer = checkpointTokenizer.tokenizer
+let config = model.config
+let text = prompt.value ?? "ROMEO:"
+let promptTokens: [Int]
+do { promptTokens = try checkpointTokenizer.encodeChecked(text) } catch { options.fail("--prompt: \(error)") }
 if promptTokens.isEmpty { options.fail("--prompt is empty") }
+let newTokens = maxNewTokens.wasGiven ? maxNewTokens.value : 120
+if promptTokens.count + newTokens > config.contextLength {
+    options.fail("--prompt (\(promptTokens.count) characters) and --max-new-tokens \(newTokens) must fit the model's context of \(config.contextLength)")
+}
 
 section("13.1 The loop")
 print("""
@@ -97,25 +106,30 @@ print("""
      ┌───────────────────────────────────────────────────────────┐
      ▼                                                           │
   tokens ──> model ──> logits of the last position ──> pick one ──┴──> append
-             (crop to the context window; stop at <|endoftext|> or after N tokens)
+             (crop to the context window; stop at an end token or after N tokens)
 
 """, terminator: "")
-let config = GPTConfig(vocabSize: 50257, contextLength: 512, embeddingDim: 128, numHeads: 4, numLayers: 4, qkvBias: true, tiedHead: true)
-Tensor.manualSeed(UInt64(seed.value))
-let model = withNoGrad { GPTModel(config) }
-model.eval()
 say("""
-The course's own trained model arrives with chapter 14; until then this chapter uses an \
-untrained GPT (\(config.numLayers) layers, d = \(config.embeddingDim), GPT-2's tokenizer, random weights from seed \(seed.value)), \
-so the text is nonsense — the loop is what matters. "\(text)" is \(promptTokens.count) tokens; \
-\(maxNewTokens.value) more, greedily, printed as they are made:
+The model is the one chapter 14 trained on tiny Shakespeare and ships in data/shakespeare-char: \
+\(config.numLayers) layers, d = \(config.embeddingDim), a context of \(config.contextLength) characters, one token per \
+character (\(tokenizer.vocabularySize) of them). "\(text)" is \(promptTokens.count) tokens; \(newTokens) more, greedily, \
+printed as they are made:
 """)
 print(text, terminator: "")
-let generated = generate(model, prompt: promptTokens, maxNewTokens: maxNewTokens.value, stopAt: tokenizer.endOfText) { id in
+let generated = generate(model, prompt: promptTokens, maxNewTokens: newTokens) { id in
     print(tokenizer.decode([id]), terminator: "")
     fflush(stdout)
 }
-print("\n\nids: \(promptTokens) + \(generated)")
+print("\n\nids: \(promptTokens) + [\(generated.prefix(12).map(String.init).joined(separator: ", ")), …]")
+say("""
+
+Greedy decoding always takes the most likely character: the same text on every run. \
+Sampling (chapter 12) varies it; with temperature 0.8 and seed \(seed.value):
+""")
+let sampled = generate(model, prompt: promptTokens, maxNewTokens: newTokens,
+                       sampler: Sampler(greedy: false, temperature: sampling ? temperature.value : 0.8, topK: topK.value,
+                                        topP: topP.value, seed: UInt64(seed.value)))
+print(text + tokenizer.decode(sampled))
 
 // MARK: - The cache
 
@@ -143,25 +157,27 @@ withNoGrad {
     }
 }
 table(["", "tokens fed", "keys of layer 0 (B, heads, T, hd)", "cache bytes (all layers)", "logits"], rows, rightAligned: [1, 3])
+let ownPerToken = 2 * config.numLayers * config.embeddingDim * 4
 let perToken = 2 * 12 * 768 * 4
 say("""
 
-Each cached token costs 2 (K and V) × layers × d × 4 bytes. For GPT-2 small: 2 × 12 × 768 × 4 \
+Each cached token costs 2 (K and V) × layers × d × 4 bytes: 2 × \(config.numLayers) × \(config.embeddingDim) × 4 \
+= \(grouped(ownPerToken)) bytes for this model. For GPT-2 small: 2 × 12 × 768 × 4 \
 = \(grouped(perToken)) bytes per token, \(String(format: "%.0f", Double(perToken) * 1024 / 1_048_576)) MiB for its full context of 1,024 tokens \
 (chapter 6 shows how grouped-query attention shrinks this).
 """)
 
 section("13.3 Same tokens, less work")
-let uncached = generate(model, prompt: promptTokens, maxNewTokens: maxNewTokens.value, useCache: false, stopAt: tokenizer.endOfText)
+let uncached = generate(model, prompt: promptTokens, maxNewTokens: newTokens, useCache: false)
 print("cached and uncached generation give the same \(generated.count) tokens: \(uncached == generated)")
-say("\nSpeed, generating 32 tokens after prompts of growing length (random token ids):")
+say("\nSpeed, generating 24 tokens after prompts of growing length (random token ids):")
 var speedRows: [[String]] = []
-for length in [32, 128, 256, 480] {
-    let randomPrompt = TorchGenerator(seed: 7).randint(0, 50257, [length])
+for length in [8, 32, 64, 96] {
+    let randomPrompt = TorchGenerator(seed: 7).randint(0, config.vocabSize, [length])
     var rates: [Double] = []
     for useCache in [true, false] {
         let start = Date()
-        let out = generate(model, prompt: randomPrompt, maxNewTokens: 32, useCache: useCache)
+        let out = generate(model, prompt: randomPrompt, maxNewTokens: 24, useCache: useCache)
         rates.append(Double(out.count) / Date().timeIntervalSince(start))
     }
     speedRows.append([String(length)] + (noTiming.value ? ["—", "—", "—"]
@@ -177,5 +193,5 @@ section("What to remember")
 say("""
 Generation is a loop: model, pick, append. The KV cache turns each step from reprocessing \
 the whole sequence into processing one token, at the price of memory that grows with the \
-sequence: 2 × layers × d numbers per token. Chapter 14 trains a model worth generating from.
+sequence: 2 × layers × d numbers per token. Chapter 14 shows how the model you just ran was trained.
 """)

@@ -85,7 +85,14 @@ the text into windows, predict every next token, measure how wrong the predictio
 section("1. Text, tokens and a held-out split")
 let resumeDirectory = resumeFlag.value.map(checkpointDirectory)
 let initDirectory = initFlag.value.map(checkpointDirectory)
-let dataset = orFail { try readDataset(isBook ? "the-verdict" : datasetFlag.value) }
+/// A resumed run trains on the text it started with, unless --dataset says otherwise.
+func resumedDatasetName() -> String? {
+    guard let dir = resumeDirectory, !datasetFlag.wasGiven,
+          let data = FileManager.default.contents(atPath: dir.appendingPathComponent("training.json").path),
+          let state = try? JSONDecoder().decode(TrainingState.self, from: data) else { return nil }
+    return state.dataset.name
+}
+let dataset = orFail { try readDataset(isBook ? "the-verdict" : resumedDatasetName() ?? datasetFlag.value) }
 let gpt2Files = dataDirectory().appendingPathComponent("gpt2")
 let tokenizer: CheckpointTokenizer = orFail {
     if let dir = resumeDirectory ?? initDirectory { return try CheckpointTokenizer.load(from: dir, gpt2Files: gpt2Files) }
@@ -96,13 +103,7 @@ let tokenizer: CheckpointTokenizer = orFail {
     }
 }
 /// The ids of a piece of text; a character the tokenizer has never seen is an error.
-func encode(_ text: String) -> [Int] {
-    switch tokenizer {
-    case .char(let t): return orFail { try t.encodeChecked(text) }
-    case .gpt2(let t): return t.encode(text, allowSpecial: true)
-    case .bpe(let t): return t.encode(text)
-    }
-}
+func encode(_ text: String) -> [Int] { orFail { try tokenizer.encodeChecked(text) } }
 // The book splits the characters 90/10, then tokenizes each part.
 let scalars = Array(dataset.text.unicodeScalars)
 let splitAt = Int(0.9 * Double(scalars.count))
@@ -132,7 +133,7 @@ if let dir = initDirectory {
             "\(dir.path): the model has \(loaded.config.vocabSize) token ids but its tokenizer \(tokenizer.tokenizer.vocabularySize)")
     config = loaded.config
     model = loaded
-    say("Starting from the weights in \(dir.path): this is fine-tuning, not training from scratch.")
+    say("Starting from the weights in \(initFlag.value!): this is fine-tuning, not training from scratch.")
 } else if isBook {
     var book = GPTConfig.gpt2Small124M
     book.contextLength = 256
@@ -142,7 +143,7 @@ if let dir = initDirectory {
     require(FileManager.default.fileExists(atPath: dir.appendingPathComponent("training.json").path),
             "\(dir.path)/training.json: not found\nhint: --resume takes the --out directory of an earlier run of this chapter; to start from weights only, use --init-from")
     config = orFail { try GPTConfig(huggingFace: HuggingFaceCheckpoint(directory: dir)) }
-    say("Resuming the run in \(dir.path).")
+    say("Resuming the run in \(resumeFlag.value!).")
 } else {
     config = GPTConfig(vocabSize: tokenizer.tokenizer.vocabularySize, contextLength: contextFlag.value,
                        embeddingDim: widthFlag.value, numHeads: headsFlag.value, numLayers: layersFlag.value,
@@ -232,6 +233,8 @@ if trainer.step == 0 {
 
 // MARK: - 5. The loop
 
+let interruption = Interruption()
+interruption.install()                 // from here on, Ctrl-C saves a checkpoint before it stops
 section("5. Training")
 say("""
 Each step: a batch → logits → cross-entropy → backward → clip the gradient's global norm to \
@@ -253,8 +256,6 @@ func sample() -> String {
     return tokenizer.tokenizer.decode(promptIDs + ids)
 }
 
-let interruption = Interruption()
-interruption.install()
 let progress = ProgressBar(total: runSettings.steps, enabled: isatty(STDOUT_FILENO) != 0 && !noTiming.value)
 let checkpoint = outDirectory.appendingPathComponent("checkpoint")
 let checkpointPath = (outFlag.value.hasSuffix("/") ? outFlag.value : outFlag.value + "/") + "checkpoint"   // as the user wrote it
@@ -319,6 +320,17 @@ options.saveFigure(lossFigure, "loss.svg", into: outFlag.value)
 // MARK: - 7. What the model learned
 
 section("7. What the model learned")
+let finalSample: [Int] = {
+    trainer.model.eval()
+    defer { trainer.model.train() }
+    let room = config.contextLength - min(promptIDs.count, config.contextLength - 1)
+    return generate(trainer.model, prompt: Array(promptIDs.suffix(config.contextLength - 1)), maxNewTokens: min(room, 2 * sampleTokens),
+                    sampler: Sampler(greedy: false, temperature: 0.8, seed: UInt64(seedFlag.value)))
+}()
+say("Its own text, sampled at temperature 0.8 (greedy picks, as above, soon repeat themselves):")
+print(tokenizer.tokenizer.decode(promptIDs + finalSample).split(separator: "\n", omittingEmptySubsequences: false)
+    .map { $0.isEmpty ? "  │" : "  │ " + $0 }.joined(separator: "\n"))
+print("")
 showLearnedEmbeddings(trainer.model, tokenizer: tokenizer, trainIDs: trainIDs, into: outFlag.value)
 
 section("8. The checkpoint")

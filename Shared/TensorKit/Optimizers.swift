@@ -111,16 +111,21 @@ public final class AdamW {
             for (_, p) in group.parameters {
                 defer { slot += 1 }
                 guard let grad = p.grad else { continue }
-                grad.data.withUnsafeBufferPointer { g in
-                    firstMoments[slot].withUnsafeMutableBufferPointer { m in
-                        secondMoments[slot].withUnsafeMutableBufferPointer { v in
-                            p.data.withUnsafeMutableBufferPointer { w in
-                                for j in 0..<w.count {
-                                    w[j] *= decay
-                                    m[j] += (1 - b1) * (g[j] - m[j])
-                                    v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
-                                    let denom = v[j].squareRoot() / bc2 + eps
-                                    w[j] -= stepSize * (m[j] / denom)
+                grad.data.withUnsafeBufferPointer { gb in
+                    firstMoments[slot].withUnsafeMutableBufferPointer { mb in
+                        secondMoments[slot].withUnsafeMutableBufferPointer { vb in
+                            p.data.withUnsafeMutableBufferPointer { wb in
+                                let (g, m, v, w) = (gb.baseAddress!, mb.baseAddress!, vb.baseAddress!, wb.baseAddress!)
+                                // each element on its own: large tensors are split over the cores
+                                let parts = wb.count >= 1 << 16 ? chunks(wb.count, granularity: 1024) : [0..<wb.count]
+                                parallelFor(parts.count) { part in
+                                    for j in parts[part] {
+                                        w[j] *= decay
+                                        m[j] += (1 - b1) * (g[j] - m[j])
+                                        v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
+                                        let denom = v[j].squareRoot() / bc2 + eps
+                                        w[j] -= stepSize * (m[j] / denom)
+                                    }
                                 }
                             }
                         }

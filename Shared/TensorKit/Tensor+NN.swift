@@ -285,22 +285,33 @@ extension Tensor {
         var normalized = [Float](repeating: 0, count: count)  // x̂, kept for backward
         var inverseStd = [Float](repeating: 0, count: rows)
         var out = [Float](repeating: 0, count: count)
-        let w = weight?.data, b = bias?.data
-        data.withUnsafeBufferPointer { x in
-            for r in 0..<rows {
-                let base = r * d
-                var mean: Float = 0
-                for j in 0..<d { mean += x[base + j] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for j in 0..<d { let c = x[base + j] - mean; variance += c * c }
-                variance /= Float(d)
-                let inv = 1 / Foundation.sqrt(variance + eps)
-                inverseStd[r] = inv
-                for j in 0..<d {
-                    let n = (x[base + j] - mean) * inv
-                    normalized[base + j] = n
-                    out[base + j] = n * (w?[j] ?? 1) + (b?[j] ?? 0)
+        let w = weight?.data ?? [Float](repeating: 1, count: d), b = bias?.data ?? [Float](repeating: 0, count: d)
+        // Rows are independent: split over the cores, each row computed the same way.
+        let parts = count >= 1 << 15 ? chunks(rows) : [0..<rows]
+        data.withUnsafeBufferPointer { xb in
+            normalized.withUnsafeMutableBufferPointer { nb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    inverseStd.withUnsafeMutableBufferPointer { ib in
+                        let (x, nrm, o, inverse) = (xb.baseAddress!, nb.baseAddress!, ob.baseAddress!, ib.baseAddress!)
+                        parallelFor(parts.count) { part in
+                            for r in parts[part] {
+                                let base = r * d
+                                var mean: Float = 0
+                                for j in 0..<d { mean += x[base + j] }
+                                mean /= Float(d)
+                                var variance: Float = 0
+                                for j in 0..<d { let c = x[base + j] - mean; variance += c * c }
+                                variance /= Float(d)
+                                let inv = 1 / Foundation.sqrt(variance + eps)
+                                inverse[r] = inv
+                                for j in 0..<d {
+                                    let n = (x[base + j] - mean) * inv
+                                    nrm[base + j] = n
+                                    o[base + j] = n * w[j] + b[j]
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -310,22 +321,36 @@ extension Tensor {
             var dx = [Float](repeating: 0, count: input.count)
             var dw = [Float](repeating: 0, count: d)
             var db = [Float](repeating: 0, count: d)
-            g.data.withUnsafeBufferPointer { gp in
-                for r in 0..<rows {
-                    let base = r * d
-                    // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂))
-                    var sumG: Float = 0, sumGX: Float = 0
-                    for j in 0..<d {
-                        let gh = gp[base + j] * (w?[j] ?? 1)
-                        sumG += gh
-                        sumGX += gh * normalized[base + j]
-                        dw[j] += gp[base + j] * normalized[base + j]
-                        db[j] += gp[base + j]
-                    }
-                    let meanG = sumG / Float(d), meanGX = sumGX / Float(d)
-                    for j in 0..<d {
-                        let gh = gp[base + j] * (w?[j] ?? 1)
-                        dx[base + j] = inverseStd[r] * (gh - meanG - normalized[base + j] * meanGX)
+            g.data.withUnsafeBufferPointer { gb in
+                normalized.withUnsafeBufferPointer { nb in
+                    dx.withUnsafeMutableBufferPointer { dxb in
+                        let (gp, nrm, dxp) = (gb.baseAddress!, nb.baseAddress!, dxb.baseAddress!)
+                        // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)): per row, in parallel
+                        parallelFor(parts.count) { part in
+                            for r in parts[part] {
+                                let base = r * d
+                                var sumG: Float = 0, sumGX: Float = 0
+                                for j in 0..<d {
+                                    let gh = gp[base + j] * w[j]
+                                    sumG += gh
+                                    sumGX += gh * nrm[base + j]
+                                }
+                                let meanG = sumG / Float(d), meanGX = sumGX / Float(d)
+                                for j in 0..<d {
+                                    dxp[base + j] = inverseStd[r] * (gp[base + j] * w[j] - meanG - nrm[base + j] * meanGX)
+                                }
+                            }
+                        }
+                        // dw and db sum over rows: one pass in row order, whatever the threads
+                        if weight != nil || bias != nil {
+                            for r in 0..<rows {
+                                let base = r * d
+                                for j in 0..<d {
+                                    dw[j] += gp[base + j] * nrm[base + j]
+                                    db[j] += gp[base + j]
+                                }
+                            }
+                        }
                     }
                 }
             }

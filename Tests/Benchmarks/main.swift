@@ -68,16 +68,17 @@ func benchmarkGenerate(cache: Bool) {
 /// Tokens per second of one full training step (forward, cross-entropy, backward, AdamW) of
 /// torch_bench.py's named configs: "char" (vocabulary 65) and "bpe" (GPT-2's 50257), both
 /// with a 4-layer, 4-head, 128-wide body and context 128, the head tied to the embedding.
-func benchmarkTrain(_ name: String, profileSteps: Int? = nil) {
-    let (vocab, batch) = name == "char" ? (65, 16) : (50257, 8)
-    let config = GPTConfig(vocabSize: vocab, contextLength: 128, embeddingDim: 128, numHeads: 4, numLayers: 4,
+func benchmarkTrain(_ name: String, profileSteps: Int? = nil, context: Int = 128, reportName: String? = nil) {
+    let (vocab, tokens) = name == "char" ? (65, 16 * 128) : (50257, 8 * 128)
+    let batch = max(1, tokens / context)
+    let config = GPTConfig(vocabSize: vocab, contextLength: context, embeddingDim: 128, numHeads: 4, numLayers: 4,
                            qkvBias: true, tiedHead: true)
     let g = TorchGenerator(seed: 0)
     let model = GPTModel(config, generator: g)
     let optimizer = AdamW(model, learningRate: 3e-4, weightDecay: 0.1)
-    let x = g.randint(0, vocab, [batch * 128]), y = g.randint(0, vocab, [batch * 128])
+    let x = g.randint(0, vocab, [batch * context]), y = g.randint(0, vocab, [batch * context])
     func step() {
-        let loss = model(x, shape: [batch, 128]).reshape([-1, vocab]).crossEntropy(targets: y)
+        let loss = model(x, shape: [batch, context]).reshape([-1, vocab]).crossEntropy(targets: y)
         optimizer.zeroGrad()
         loss.backward()
         optimizer.step()
@@ -87,8 +88,28 @@ func benchmarkTrain(_ name: String, profileSteps: Int? = nil) {
         return
     }
     let seconds = meanTime(seconds: 8, step)
-    report("train-\(name)", Double(batch * 128) / seconds, "tokens/s")
-    report("train-\(name)-peak-memory", peakMemoryMB(), "MB")
+    let label = reportName ?? "train-\(name)"
+    report(label, Double(batch * context) / seconds, "tokens/s")
+    report(label + "-peak-memory", peakMemoryMB(), "MB")
+}
+
+/// Cached generation speed deep into the context: 16 greedy tokens after a prompt of
+/// `context` − 16 random tokens (GPT-2 small's shape, random weights), tokens/s of the 16.
+func benchmarkGenerateAtContext(_ context: Int) {
+    let config = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 12,
+                           qkvBias: true, tiedHead: true)
+    let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
+    model.eval()
+    let prompt = TorchGenerator(seed: 1).randint(0, 50257, [context - 16])
+    let start = now()
+    let out = generate(model, prompt: prompt, maxNewTokens: 16)
+    let total = now() - start
+    // the prefill is timed apart and taken out: what is left is 16 decode steps at this depth
+    let prefillStart = now()
+    _ = generate(model, prompt: prompt, maxNewTokens: 1)
+    let prefill = now() - prefillStart
+    precondition(out.count == 16, "generate: \(out.count) tokens")
+    report("generate-gpt2-124m-cache-at-\(context)", 15 / max(total - prefill, 1e-9), "tokens/s")
 }
 
 /// One uncached forward pass of GPT-2 small's body (2 layers) at 64 tokens: a target for
@@ -111,6 +132,20 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("gpt2-encode", { report("gpt2-encode", benchmarkGPT2Encode(), "MB/s") }),   // TokenizerBenchmarks.swift
     ("train-char", { benchmarkTrain("char") }),
     ("train-bpe", { benchmarkTrain("bpe") }),
+    ("train-char-unfused-attention", {
+        TensorKitConfig.fusedAttention = false                 // the step-by-step attention ops, for comparison
+        benchmarkTrain("char", reportName: "train-char-unfused-attention")
+        TensorKitConfig.fusedAttention = true
+    }),
+    ("train-context-64", { benchmarkTrain("char", context: 64, reportName: "train-char-context-64") }),
+    ("train-context-128", { benchmarkTrain("char", context: 128, reportName: "train-char-context-128") }),
+    ("train-context-256", { benchmarkTrain("char", context: 256, reportName: "train-char-context-256") }),
+    ("train-context-512", { benchmarkTrain("char", context: 512, reportName: "train-char-context-512") }),
+    ("train-context-1024", { benchmarkTrain("char", context: 1024, reportName: "train-char-context-1024") }),
+    ("generate-context-64", { benchmarkGenerateAtContext(64) }),
+    ("generate-context-256", { benchmarkGenerateAtContext(256) }),
+    ("generate-context-512", { benchmarkGenerateAtContext(512) }),
+    ("generate-context-1024", { benchmarkGenerateAtContext(1024) }),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
     ("profile-forward", profileForward),
@@ -118,7 +153,8 @@ let benchmarks: [(name: String, run: () -> Void)] = [
 ]
 
 let filter = CommandLine.arguments.dropFirst().first
-for benchmark in benchmarks where filter.map({ benchmark.name.contains($0) }) ?? true {
+// Without a filter everything runs but the profiling targets (which time nothing useful).
+for benchmark in benchmarks where filter.map({ benchmark.name.contains($0) }) ?? !benchmark.name.hasPrefix("profile-") {
     resetPeakMemory()
     benchmark.run()
 }

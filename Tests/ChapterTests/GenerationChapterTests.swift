@@ -26,8 +26,9 @@ final class AutoregressiveLoopChapterTests: XCTestCase {
 
     func testCachedAndUncachedAgree() throws {
         let out = try runChapter(chapter, ["--no-timing"]).stdout
-        XCTAssertTrue(out.contains("cached and uncached generation give the same 20 tokens: true"))
+        XCTAssertTrue(out.contains("cached and uncached generation give the same 120 tokens: true"))
         XCTAssertTrue(out.contains("73,728 bytes per token"))
+        XCTAssertTrue(out.contains("2 × 4 × 128 × 4 = 4,096"), "the shipped model's cache per token")
     }
 
     /// `generate --json` on the fixture models equals Hugging Face's greedy generation.

@@ -48,6 +48,55 @@ final class PreTrainingChapterTests: XCTestCase {
         XCTAssertEqual(sparklineLine(resumed.stdout), sparklineLine(uninterrupted.stdout), "the batch losses of all 6 steps")
     }
 
+    /// Fine-tuning: a new run starting from a checkpoint's weights and tokenizer.
+    func testInitFromACheckpointFineTunes() throws {
+        let base = scratch("base"), tuned = scratch("tuned")
+        let first = try runChapter(chapter, tiny + ["--tokenizer", "char", "--steps", "30", "--lr", "3e-3", "--out", base])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let run = try runChapter(chapter, ["--init-from", base, "--steps", "2", "--eval-every", "1", "--eval-batches", "2",
+                                           "--batch-size", "4", "--no-timing", "--out", tuned])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("Starting from the weights in"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("Tokenizer: char, 62 tokens"), "the checkpoint's own tokenizer")
+        // it starts where the base model ended, far below the uniform ln 62 = 4.13
+        let untrained = run.stdout.components(separatedBy: "train loss: ")[1].prefix(7)
+        XCTAssertLessThan(Float(untrained)!, 3.6, run.stdout)
+        // a Hugging Face GPT-2 whose vocabulary is not GPT-2's tokenizer's is refused clearly
+        let fixture = packageRoot.appendingPathComponent("Tests/Fixtures/gpt2-tiny").path
+        let bad = try runChapter(chapter, ["--init-from", fixture, "--steps", "1", "--out", tuned])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("the model has 1000 token ids but its tokenizer 50257"), bad.stderr)
+    }
+
+    /// Ctrl-C during training saves a checkpoint after the step under way and exits with 130.
+    func testControlCSavesACheckpoint() throws {
+        let out = scratch("interrupted")
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent(chapter)
+        guard FileManager.default.fileExists(atPath: process.executableURL!.path) else { throw XCTSkip("\(chapter) is not built") }
+        process.arguments = tiny + ["--steps", "100000", "--eval-every", "1000", "--out", out]
+        process.currentDirectoryURL = packageRoot
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while !String(decoding: seen, as: UTF8.self).contains("5. Training") && Date() < deadline {
+            seen += pipe.fileHandleForReading.availableData
+        }
+        Thread.sleep(forTimeInterval: 0.5)          // some steps into the loop
+        process.interrupt()                          // SIGINT, as Ctrl-C
+        seen += pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: seen, as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, text)
+        let stopped = try XCTUnwrap(text.components(separatedBy: "Stopped at step ").dropFirst().first?.prefix { $0.isNumber })
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: packageRoot.appendingPathComponent("\(out)/checkpoint/training.json"))) as! [String: Any]
+        XCTAssertEqual(state["step"] as? Int, Int(stopped), "the checkpoint holds the step the run stopped at")
+        XCTAssertTrue(text.contains("Continue with: swift run Chapter14_PreTrainingLoop --resume \(out)"))
+    }
+
     /// The book's GPT-2 124M at seed 123 on the-verdict before training (Raschka, ch. 5).
     func testBookUntrainedLosses() throws {
         let run = try runChapter(chapter, ["--book", "--steps", "1", "--no-save", "--no-timing", "--out", scratch("book")])

@@ -112,6 +112,9 @@ extension GPTModel {
             "layer_norm_epsilon": config.layerNormEps, "tie_word_embeddings": config.tiedHead,
             "resid_pdrop": config.dropRate, "embd_pdrop": config.dropRate, "attn_pdrop": config.dropRate,
             "course_config": course,
+            // GPT-2's <|endoftext|> only exists in GPT-2's vocabulary; a character model has none
+            "bos_token_id": config.vocabSize > 50256 ? 50256 : NSNull(),
+            "eos_token_id": config.vocabSize > 50256 ? 50256 : NSNull(),
         ]
     }
 }
@@ -253,5 +256,33 @@ func replaceDirectory(_ directory: URL, with partial: URL) throws {
     } catch {
         throw InputError(path: directory.path, problem: "cannot be replaced (\(error.localizedDescription))",
                          hint: "check that the --out directory is writable")
+    }
+}
+
+// MARK: - Loading for inference
+
+/// A GPT and its tokenizer from a directory written by chapter 14 (or a Hugging Face GPT-2
+/// download, which gets GPT-2's tokenizer), in eval mode: what chapters 11–13 generate from.
+///
+///     let (model, tokenizer) = try loadGPTCheckpoint(dataDirectory().appendingPathComponent("shakespeare-char"),
+///                                                    gpt2Files: dataDirectory().appendingPathComponent("gpt2"))
+public func loadGPTCheckpoint(_ directory: URL, gpt2Files: URL) throws -> (model: GPTModel, tokenizer: CheckpointTokenizer) {
+    let model = try GPTModel.load(huggingFace: directory)
+    let tokenizer = try CheckpointTokenizer.load(from: directory, gpt2Files: gpt2Files)
+    guard tokenizer.tokenizer.vocabularySize <= model.config.vocabSize else {
+        throw InputError(path: directory.path, problem: "the tokenizer has \(tokenizer.tokenizer.vocabularySize) tokens but the model only \(model.config.vocabSize)",
+                         hint: "tokenizer.json and config.json come from different models")
+    }
+    return (model, tokenizer)
+}
+
+extension CheckpointTokenizer {
+    /// The ids of `text`; a character a character-level vocabulary lacks is an error naming it.
+    public func encodeChecked(_ text: String) throws -> [Int] {
+        switch self {
+        case .char(let t): return try t.encodeChecked(text)
+        case .gpt2(let t): return t.encode(text, allowSpecial: true)
+        case .bpe(let t): return t.encode(text)
+        }
     }
 }
