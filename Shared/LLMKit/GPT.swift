@@ -113,7 +113,16 @@ public final class GPTAttention: Module {
         let q = qkv.slice(-1, 0, d).reshape([b, t, nh, hd]).transpose(1, 2)       // (B, nh, T, hd)
         var k = qkv.slice(-1, d, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)   // (B, nh, T, hd)
         var v = qkv.slice(-1, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)      // (B, nh, T, hd)
-        if let cache { (k, v) = cache.append(keys: k, values: v) }               // (B, nh, Tk, hd)
+        if let cache {
+            cache.appendInPlace(keys: k, values: v)
+            if !q.requiresGrad {
+                // inference: attend over the cache where it lies (no copies, no gradient)
+                let (context, weights) = cache.attend(q)                          // (B, nh, T, hd)
+                lastWeights = weights                                             // (B, nh, T, Tk)
+                return cProj(context.transpose(1, 2).reshape([b, t, d]))          // (B, T, d)
+            }
+            (k, v) = (cache.keys!, cache.values!)                                 // (B, nh, Tk, hd)
+        }
         let (context, weights) = scaledDotProductAttention(
             q, k, v, causal: true, dropout: attentionDropout.p, training: isTraining,
             generator: attentionDropout.generator)                                // (B, nh, T, hd)
@@ -222,16 +231,78 @@ public final class GPTModel: Module {
 /// The keys and values every layer has computed so far, so that generating one more token
 /// needs only that token's query, key and value instead of recomputing the whole sequence.
 public final class KVCache {
-    /// One layer's cache: keys and values (B, nh, T, hd), grown by each call.
+    /// One layer's cache: keys and values of shape (B, heads, T, hd), kept in storage with room
+    /// for more positions (B, heads, capacity, hd), so that appending a token copies only that
+    /// token's keys and values — not everything cached so far, as concatenating would.
     public final class Layer {
-        public private(set) var keys: Tensor?
-        public private(set) var values: Tensor?
+        var keyStorage: [Float] = [], valueStorage: [Float] = []
+        var batch = 0, heads = 0, headDim = 0, capacity = 0
+        /// How many positions are cached.
+        public private(set) var length = 0
 
-        /// Appends new keys and values (B, nh, t, hd) and returns all of them (B, nh, T + t, hd).
+        /// The cached keys (B, heads, T, hd), copied out of the storage (for pictures and tables).
+        public var keys: Tensor? { length == 0 ? nil : materialize(keyStorage) }
+        /// The cached values (B, heads, T, hd).
+        public var values: Tensor? { length == 0 ? nil : materialize(valueStorage) }
+
+        func materialize(_ storage: [Float]) -> Tensor {
+            var out = [Float](repeating: 0, count: batch * heads * length * headDim)
+            for bh in 0..<(batch * heads) {
+                for t in 0..<length {
+                    for e in 0..<headDim { out[(bh * length + t) * headDim + e] = storage[(bh * capacity + t) * headDim + e] }
+                }
+            }
+            return Tensor(shape: [batch, heads, length, headDim], data: out)
+        }
+
+        /// Appends new keys and values (B, heads, t, hd) in place.
+        public func appendInPlace(keys newKeys: Tensor, values newValues: Tensor) {
+            let (b, h, t, hd) = (newKeys.shape[0], newKeys.shape[1], newKeys.shape[2], newKeys.shape[3])
+            precondition(newValues.shape == newKeys.shape, "KVCache: keys \(describeShape(newKeys.shape)) and values \(describeShape(newValues.shape)) differ")
+            if length == 0 { (batch, heads, headDim) = (b, h, hd) }
+            precondition(b == batch && h == heads && hd == headDim,
+                         "KVCache: new keys \(describeShape(newKeys.shape)) do not fit the cached (\(batch), \(heads), T, \(headDim))")
+            if length + t > capacity { grow(to: max(2 * capacity, length + t, 64)) }
+            for bh in 0..<(b * h) {
+                for i in 0..<t {
+                    let src = (bh * t + i) * hd, dst = (bh * capacity + length + i) * hd
+                    for e in 0..<hd {
+                        keyStorage[dst + e] = newKeys.data[src + e]
+                        valueStorage[dst + e] = newValues.data[src + e]
+                    }
+                }
+            }
+            length += t
+        }
+
+        private func grow(to newCapacity: Int) {
+            func regrow(_ old: [Float]) -> [Float] {
+                var out = [Float](repeating: 0, count: batch * heads * newCapacity * headDim)
+                for bh in 0..<(batch * heads) {
+                    for t in 0..<length {
+                        for e in 0..<headDim { out[(bh * newCapacity + t) * headDim + e] = old[(bh * capacity + t) * headDim + e] }
+                    }
+                }
+                return out
+            }
+            keyStorage = regrow(keyStorage)
+            valueStorage = regrow(valueStorage)
+            capacity = newCapacity
+        }
+
+        /// Appends new keys and values (B, heads, t, hd) and returns all of them (B, heads, T + t, hd).
         public func append(keys newKeys: Tensor, values newValues: Tensor) -> (Tensor, Tensor) {
-            keys = keys.map { Tensor.cat([$0, newKeys], axis: 2) } ?? newKeys
-            values = values.map { Tensor.cat([$0, newValues], axis: 2) } ?? newValues
+            appendInPlace(keys: newKeys, values: newValues)
             return (keys!, values!)
+        }
+
+        /// Causal attention of new queries q (B, heads, Tq, hd) — the last Tq cached positions —
+        /// over everything cached, read in place: the context (B, heads, Tq, hd) and the
+        /// weights (B, heads, Tq, T). For inference (no gradient).
+        public func attend(_ q: Tensor) -> (context: Tensor, weights: Tensor) {
+            precondition(q.rank == 4 && q.shape[0] == batch && q.shape[1] == heads && q.shape[3] == headDim,
+                         "KVCache.attend: queries \(describeShape(q.shape)) do not fit the cache (\(batch), \(heads), \(length), \(headDim))")
+            return Tensor.cachedCausalAttention(queries: q, keys: keyStorage, values: valueStorage, capacity: capacity, length: length)
         }
     }
 
@@ -243,9 +314,9 @@ public final class KVCache {
         self.layers = (0..<layers).map { _ in Layer() }
     }
 
-    /// Bytes held by the cached keys and values.
+    /// Bytes held by the cached keys and values (the positions in use).
     public var bytes: Int {
-        layers.reduce(0) { $0 + (($1.keys?.count ?? 0) + ($1.values?.count ?? 0)) * 4 }
+        layers.reduce(0) { $0 + 2 * $1.batch * $1.heads * $1.length * $1.headDim * 4 }
     }
 }
 

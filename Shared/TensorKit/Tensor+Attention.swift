@@ -142,3 +142,51 @@ private func causalSelfAttentionBackward(qkv: [Float], weights: [Float], keep: [
     }
     return dqkv
 }
+
+// MARK: - Attention over a KV cache
+
+extension Tensor {
+    /// Causal attention of new queries (B, heads, Tq, hd) — the last Tq of `length` positions —
+    /// over keys and values kept in cache storage laid out (B, heads, capacity, hd), of which
+    /// the first `length` positions are filled. Read in place: nothing is concatenated or
+    /// transposed. Returns the context (B, heads, Tq, hd) and the weights (B, heads, Tq, length).
+    /// For inference: the result carries no gradient.
+    public static func cachedCausalAttention(queries q: Tensor, keys: [Float], values: [Float], capacity: Int, length: Int)
+        -> (context: Tensor, weights: Tensor) {
+        precondition(q.rank == 4, "cachedCausalAttention: queries must be (B, heads, Tq, hd), got \(describeShape(q.shape))")
+        let (b, h, tq, hd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        precondition(tq <= length && length <= capacity && keys.count == b * h * capacity * hd && values.count == keys.count,
+                     "cachedCausalAttention: \(tq) queries, \(length) cached of capacity \(capacity), storage of \(keys.count) for \(describeShape(q.shape))")
+        let t = length
+        let scale = 1 / Float(hd).squareRoot()
+        var weights = [Float](repeating: 0, count: b * h * tq * t)
+        var context = [Float](repeating: 0, count: b * h * tq * hd)
+        q.data.withUnsafeBufferPointer { qb in
+            keys.withUnsafeBufferPointer { kb in
+                values.withUnsafeBufferPointer { vb in
+                    weights.withUnsafeMutableBufferPointer { wb in
+                        context.withUnsafeMutableBufferPointer { cb in
+                            let (qp, kp, vp, wp, cp) = (qb.baseAddress!, kb.baseAddress!, vb.baseAddress!, wb.baseAddress!, cb.baseAddress!)
+                            parallelFor(b * h) { bh in
+                                let scores = wp + bh * tq * t
+                                gemm(m: tq, n: t, k: hd, a: qp + bh * tq * hd, lda: hd, transA: false,
+                                     b: kp + bh * capacity * hd, ldb: hd, transB: true, c: scores, ldc: t, accumulate: false)   // Q·Kᵀ
+                                for i in 0..<tq {
+                                    let row = scores + i * t
+                                    let visible = t - tq + i + 1                      // query i sits at position t − tq + i
+                                    var j = 0
+                                    while j < visible { store16(load16(row, j, visible) * scale, row, j, visible); j += 16 }
+                                    softmaxInPlace(row, visible)
+                                    (row + visible).update(repeating: 0, count: t - visible)
+                                }
+                                gemm(m: tq, n: hd, k: t, a: scores, lda: t, transA: false,
+                                     b: vp + bh * capacity * hd, ldb: hd, transB: false, c: cp + bh * tq * hd, ldc: hd, accumulate: false)   // P·V
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: [b, h, tq, hd], data: context), Tensor(shape: [b, h, tq, t], data: weights))
+    }
+}

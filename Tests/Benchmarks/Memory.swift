@@ -1,6 +1,5 @@
-// Peak memory: the most resident memory the process has held, in megabytes. On Linux the
-// high-water mark is reset before each benchmark (writing 5 to /proc/self/clear_refs), so
-// each figure is that benchmark's own peak; elsewhere it is the peak of the whole run so far.
+// Peak memory: the most resident memory the process has held, in megabytes. Each benchmark
+// runs in a process of its own (see main.swift), so the figure is that benchmark's peak.
 
 import Foundation
 #if canImport(Glibc)
@@ -8,16 +7,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// Forgets the peak so far, where the system allows it (Linux).
-func resetPeakMemory() {
-    #if os(Linux)
-    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
-        handle.write(Data("5".utf8))
-        try? handle.close()
-    }
-    #endif
-}
 
 /// The peak resident set size in MB (VmHWM on Linux, ru_maxrss elsewhere).
 func peakMemoryMB() -> Double {

@@ -93,23 +93,22 @@ func benchmarkTrain(_ name: String, profileSteps: Int? = nil, context: Int = 128
     report(label + "-peak-memory", peakMemoryMB(), "MB")
 }
 
-/// Cached generation speed deep into the context: 16 greedy tokens after a prompt of
-/// `context` − 16 random tokens (GPT-2 small's shape, random weights), tokens/s of the 16.
+/// Cached decoding deep into the context: after a prompt of `context` − 16 random tokens has
+/// been prefilled into the cache (not timed), 16 greedy steps of one token each are timed.
+/// GPT-2 small's shape with random weights.
 func benchmarkGenerateAtContext(_ context: Int) {
     let config = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 12,
                            qkvBias: true, tiedHead: true)
     let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
     model.eval()
     let prompt = TorchGenerator(seed: 1).randint(0, 50257, [context - 16])
-    let start = now()
-    let out = generate(model, prompt: prompt, maxNewTokens: 16)
-    let total = now() - start
-    // the prefill is timed apart and taken out: what is left is 16 decode steps at this depth
-    let prefillStart = now()
-    _ = generate(model, prompt: prompt, maxNewTokens: 1)
-    let prefill = now() - prefillStart
-    precondition(out.count == 16, "generate: \(out.count) tokens")
-    report("generate-gpt2-124m-cache-at-\(context)", 15 / max(total - prefill, 1e-9), "tokens/s")
+    withNoGrad {
+        let cache = model.makeCache()
+        var next = model.lastLogits(prompt, shape: [1, prompt.count], cache: cache).argmax()     // prefill
+        let start = now()
+        for _ in 0..<16 { next = model.lastLogits([next], shape: [1, 1], cache: cache).argmax() }
+        report("generate-gpt2-124m-cache-at-\(context)", 16 / (now() - start), "tokens/s")
+    }
 }
 
 /// One uncached forward pass of GPT-2 small's body (2 layers) at 64 tokens: a target for
@@ -137,24 +136,43 @@ let benchmarks: [(name: String, run: () -> Void)] = [
         benchmarkTrain("char", reportName: "train-char-unfused-attention")
         TensorKitConfig.fusedAttention = true
     }),
-    ("train-context-64", { benchmarkTrain("char", context: 64, reportName: "train-char-context-64") }),
-    ("train-context-128", { benchmarkTrain("char", context: 128, reportName: "train-char-context-128") }),
-    ("train-context-256", { benchmarkTrain("char", context: 256, reportName: "train-char-context-256") }),
-    ("train-context-512", { benchmarkTrain("char", context: 512, reportName: "train-char-context-512") }),
-    ("train-context-1024", { benchmarkTrain("char", context: 1024, reportName: "train-char-context-1024") }),
-    ("generate-context-64", { benchmarkGenerateAtContext(64) }),
-    ("generate-context-256", { benchmarkGenerateAtContext(256) }),
-    ("generate-context-512", { benchmarkGenerateAtContext(512) }),
-    ("generate-context-1024", { benchmarkGenerateAtContext(1024) }),
+    ("train-char-context-64", { benchmarkTrain("char", context: 64, reportName: "train-char-context-64") }),
+    ("train-char-context-128", { benchmarkTrain("char", context: 128, reportName: "train-char-context-128") }),
+    ("train-char-context-256", { benchmarkTrain("char", context: 256, reportName: "train-char-context-256") }),
+    ("train-char-context-512", { benchmarkTrain("char", context: 512, reportName: "train-char-context-512") }),
+    ("train-char-context-1024", { benchmarkTrain("char", context: 1024, reportName: "train-char-context-1024") }),
+    ("generate-gpt2-124m-cache-at-64", { benchmarkGenerateAtContext(64) }),
+    ("generate-gpt2-124m-cache-at-256", { benchmarkGenerateAtContext(256) }),
+    ("generate-gpt2-124m-cache-at-512", { benchmarkGenerateAtContext(512) }),
+    ("generate-gpt2-124m-cache-at-1024", { benchmarkGenerateAtContext(1024) }),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
     ("profile-forward", profileForward),
     ("profile-train-char", { benchmarkTrain("char", profileSteps: 2) }),
 ]
 
-let filter = CommandLine.arguments.dropFirst().first
-// Without a filter everything runs but the profiling targets (which time nothing useful).
-for benchmark in benchmarks where filter.map({ benchmark.name.contains($0) }) ?? !benchmark.name.hasPrefix("profile-") {
-    resetPeakMemory()
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--only", arguments.count == 2 {
+    // one benchmark in this process (the parent below starts one process per benchmark)
+    guard let benchmark = benchmarks.first(where: { $0.name == arguments[1] }) else {
+        FileHandle.standardError.write(Data("error: no benchmark named \(arguments[1])\n".utf8))
+        exit(2)
+    }
     benchmark.run()
+    exit(0)
+}
+// Each benchmark runs in a fresh process of its own, so that its peak memory is its own (the
+// allocator keeps freed memory, so a process's resident size never falls back). Without a
+// filter everything runs but the profiling targets (which time nothing useful).
+let filter = arguments.first
+for benchmark in benchmarks where filter.map({ benchmark.name.contains($0) }) ?? !benchmark.name.hasPrefix("profile-") {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    child.arguments = ["--only", benchmark.name]
+    do { try child.run() } catch {
+        FileHandle.standardError.write(Data("error: cannot start \(CommandLine.arguments[0]): \(error)\n".utf8))
+        exit(1)
+    }
+    child.waitUntilExit()
+    if child.terminationStatus != 0 { exit(child.terminationStatus) }
 }

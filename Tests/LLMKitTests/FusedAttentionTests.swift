@@ -52,3 +52,27 @@ final class FusedAttentionTests: XCTestCase {
         gradCheck("causalSelfAttention", [qkv]) { Tensor.causalSelfAttention(qkv: $0[0], heads: 2).context }
     }
 }
+
+/// The KV cache's in-place storage and its attention kernel against the plain ops.
+final class KVCacheTests: XCTestCase {
+    func testCachedAttentionEqualsTheStepByStepOpsAcrossGrowth() {
+        let layer = KVCache.Layer()
+        let g = TorchGenerator(seed: 11)
+        var allKeys: [Tensor] = [], allValues: [Tensor] = []
+        for chunk in [50, 20, 1, 3] {                         // grows past its first capacity of 64
+            let k = g.randn([2, 3, chunk, 8]), v = g.randn([2, 3, chunk, 8])
+            layer.appendInPlace(keys: k, values: v)
+            allKeys.append(k)
+            allValues.append(v)
+        }
+        XCTAssertEqual(layer.length, 74)
+        let keys = Tensor.cat(allKeys, axis: 2), values = Tensor.cat(allValues, axis: 2)   // (2, 3, 74, 8)
+        XCTAssertEqual(layer.keys!.data, keys.data)
+        XCTAssertEqual(layer.values!.data, values.data)
+        let q = g.randn([2, 3, 3, 8])                         // the last 3 positions' queries
+        let (context, weights) = layer.attend(q)
+        let plain = scaledDotProductAttention(q, keys, values, causal: true)
+        assertMatchesReference("cached context", context, plain.context, relative: 1e-5)
+        assertMatchesReference("cached weights", weights, plain.weights, relative: 1e-5)
+    }
+}
