@@ -237,9 +237,10 @@ let interruption = Interruption()
 interruption.install()                 // from here on, Ctrl-C saves a checkpoint before it stops
 section("5. Training")
 say("""
-Each step: a batch → logits → cross-entropy → backward → clip the gradient's global norm to \
-\(runSettings.gradientClip.map { fixed($0, 1) } ?? "(no clipping)") → AdamW at the scheduled learning rate \
-(\(runSettings.warmupSteps) warm-up steps\(runSettings.cosineDecay ? ", then a cosine decay from \(scientific(runSettings.learningRate)) to \(scientific(runSettings.minLearningRate))" : ", then constant at \(scientific(runSettings.learningRate))")). \
+Each step: a batch → logits → cross-entropy → backward → \
+\(runSettings.gradientClip.map { "clip the gradient's global norm to \(fixed($0, 1)) → " } ?? "")AdamW at \
+\(runSettings.warmupSteps == 0 && !runSettings.cosineDecay ? "a constant learning rate of \(scientific(runSettings.learningRate))\(runSettings.gradientClip == nil ? ", no clipping, as the book does" : "")"
+   : "the scheduled learning rate (\(runSettings.warmupSteps) warm-up steps\(runSettings.cosineDecay ? ", then a cosine decay from \(scientific(runSettings.learningRate)) to \(scientific(runSettings.minLearningRate))" : ", then constant at \(scientific(runSettings.learningRate))"))"). \
 Every \(runSettings.evalEvery) steps: the mean loss of \(runSettings.evalBatches.map { "\($0)" } ?? "all") batches of each split, and a greedy sample.
 """)
 let defaultPrompt = dataset.name == "tinyshakespeare" ? "ROMEO:" : (dataset.name == "the-verdict" ? "Every effort moves you" : String(trainText.prefix(20)))

@@ -40,24 +40,29 @@ extension Tensor {
                         let (batch, head) = (task / heads, task % heads)
                         let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d   // rows 3·d apart
                         let scores = p + task * t * t                                        // (T, T)
-                        gemm(m: t, n: t, k: hd, a: q, lda: 3 * d, transA: false, b: k, ldb: 3 * d, transB: true,
-                             c: scores, ldc: t, accumulate: false)                            // Q·Kᵀ
-                        for i in 0..<t {
-                            let row = scores + i * t
-                            var j = 0
-                            while j <= i { store16(load16(row, j, i + 1) * scale, row, j, i + 1); j += 16 }
-                            softmaxInPlace(row, i + 1)                                        // keys 0...i
-                            (row + i + 1).update(repeating: 0, count: t - i - 1)             // masked: weight 0
-                        }
-                        var dropped: [Float] = []
-                        if let keep {                                                         // P' = P ⊙ keep / (1 − p)
-                            dropped = [Float](repeating: 0, count: t * t)
-                            for e in 0..<(t * t) { dropped[e] = scores[e] * keep[task * t * t + e] }
-                        }
-                        dropped.withUnsafeBufferPointer { pd in
-                            gemm(m: t, n: hd, k: t, a: keep == nil ? UnsafePointer(scores) : pd.baseAddress!, lda: t, transA: false,
-                                 b: v, ldb: 3 * d, transB: false,
-                                 c: o + batch * t * d + head * hd, ldc: d, accumulate: false)  // P'·V
+                        var dropped: [Float] = keep == nil ? [] : [Float](repeating: 0, count: t * t)
+                        dropped.withUnsafeMutableBufferPointer { pdb in
+                            // Blocks of query rows: rows rb..<r1 see keys 0..<r1 only, so the
+                            // products skip (almost all of) the masked upper triangle.
+                            for rb in stride(from: 0, to: t, by: attentionRowBlock) {
+                                let r1 = min(rb + attentionRowBlock, t)
+                                gemm(m: r1 - rb, n: r1, k: hd, a: q + rb * 3 * d, lda: 3 * d, transA: false,
+                                     b: k, ldb: 3 * d, transB: true, c: scores + rb * t, ldc: t, accumulate: false)   // Q·Kᵀ
+                                for i in rb..<r1 {
+                                    let row = scores + i * t
+                                    var j = 0
+                                    while j <= i { store16(load16(row, j, i + 1) * scale, row, j, i + 1); j += 16 }
+                                    softmaxInPlace(row, i + 1)                                // keys 0...i
+                                    (row + i + 1).update(repeating: 0, count: t - i - 1)     // masked: weight 0
+                                    if let keep {                                             // P' = P ⊙ keep / (1 − p)
+                                        for j in 0...i { pdb[i * t + j] = row[j] * keep[task * t * t + i * t + j] }
+                                    }
+                                }
+                                let weightsBlock = keep == nil ? UnsafePointer(scores + rb * t) : UnsafePointer(pdb.baseAddress! + rb * t)
+                                gemm(m: r1 - rb, n: hd, k: r1, a: weightsBlock, lda: t, transA: false,
+                                     b: v, ldb: 3 * d, transB: false,
+                                     c: o + (batch * t + rb) * d + head * hd, ldc: d, accumulate: false)   // P'·V
+                            }
                         }
                     }
                 }
@@ -71,6 +76,10 @@ extension Tensor {
         return (out, weightsTensor)
     }
 }
+
+/// Query rows per block of the fused attention: a block of rows needs keys only up to its
+/// last row, so blocking skips most of the masked half of the products.
+let attentionRowBlock = 128
 
 /// The softmax of `n` scores, in place.
 @inline(__always)
@@ -107,33 +116,38 @@ private func causalSelfAttentionBackward(qkv: [Float], weights: [Float], keep: [
                         let dO = g + batch * t * d + head * hd                                // rows d apart
                         let p = pAll + task * t * t
                         var dP = [Float](repeating: 0, count: t * t)
-                        var dropped: [Float] = []
+                        var dropped: [Float] = keep == nil ? [] : [Float](repeating: 0, count: t * t)
                         dP.withUnsafeMutableBufferPointer { dPb in
-                            let ds = dPb.baseAddress!
-                            gemm(m: t, n: t, k: hd, a: dO, lda: d, transA: false, b: v, ldb: 3 * d, transB: true,
-                                 c: ds, ldc: t, accumulate: false)                            // dP' = dO·Vᵀ
-                            if let keep {                                                     // through dropout
-                                dropped = [Float](repeating: 0, count: t * t)
-                                for e in 0..<(t * t) {
-                                    ds[e] *= keep[task * t * t + e]
-                                    dropped[e] = p[e] * keep[task * t * t + e]
+                            dropped.withUnsafeMutableBufferPointer { pdb in
+                                let ds = dPb.baseAddress!
+                                for rb in stride(from: 0, to: t, by: attentionRowBlock) {
+                                    let (r1, m) = (min(rb + attentionRowBlock, t), min(attentionRowBlock, t - rb))
+                                    gemm(m: m, n: r1, k: hd, a: dO + rb * d, lda: d, transA: false, b: v, ldb: 3 * d, transB: true,
+                                         c: ds + rb * t, ldc: t, accumulate: false)                    // dP' = dO·Vᵀ
+                                    if let keep {                                                     // through dropout
+                                        for i in rb..<r1 {
+                                            for j in 0...i {
+                                                ds[i * t + j] *= keep[task * t * t + i * t + j]
+                                                pdb[i * t + j] = p[i * t + j] * keep[task * t * t + i * t + j]
+                                            }
+                                        }
+                                    }
+                                    let weightsBlock = keep == nil ? p + rb * t : UnsafePointer(pdb.baseAddress! + rb * t)
+                                    gemm(m: r1, n: hd, k: m, a: weightsBlock, lda: t, transA: true,
+                                         b: dO + rb * d, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: true)   // dV += P'ᵀ·dO
+                                    for i in rb..<r1 {                                                // dS = P ⊙ (dP − Σ P·dP) · scale
+                                        let (row, grad) = (p + i * t, ds + i * t)
+                                        var total: Float = 0
+                                        for j in 0...i { total += row[j] * grad[j] }
+                                        for j in 0...i { grad[j] = row[j] * (grad[j] - total) * scale }
+                                        (grad + i + 1).update(repeating: 0, count: r1 - i - 1)
+                                    }
+                                    gemm(m: m, n: hd, k: r1, a: ds + rb * t, lda: t, transA: false, b: k, ldb: 3 * d, transB: false,
+                                         c: dq + rb * 3 * d, ldc: 3 * d, accumulate: false)                  // dQ = dS·K
+                                    gemm(m: r1, n: hd, k: m, a: ds + rb * t, lda: t, transA: true, b: q + rb * 3 * d, ldb: 3 * d,
+                                         transB: false, c: dk, ldc: 3 * d, accumulate: true)                 // dK += dSᵀ·Q
                                 }
                             }
-                            dropped.withUnsafeBufferPointer { pd in
-                                gemm(m: t, n: hd, k: t, a: keep == nil ? p : pd.baseAddress!, lda: t, transA: true,
-                                     b: dO, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: false)   // dV = P'ᵀ·dO
-                            }
-                            for i in 0..<t {                                                  // dS = P ⊙ (dP − Σ P·dP) · scale
-                                let (row, grad) = (p + i * t, ds + i * t)
-                                var total: Float = 0
-                                for j in 0...i { total += row[j] * grad[j] }
-                                for j in 0...i { grad[j] = row[j] * (grad[j] - total) * scale }
-                                (grad + i + 1).update(repeating: 0, count: t - i - 1)
-                            }
-                            gemm(m: t, n: hd, k: t, a: ds, lda: t, transA: false, b: k, ldb: 3 * d, transB: false,
-                                 c: dq, ldc: 3 * d, accumulate: false)                        // dQ = dS·K
-                            gemm(m: t, n: hd, k: t, a: ds, lda: t, transA: true, b: q, ldb: 3 * d, transB: false,
-                                 c: dk, ldc: 3 * d, accumulate: false)                        // dK = dSᵀ·Q
                         }
                     }
                 }

@@ -11,7 +11,7 @@ final class FusedAttentionTests: XCTestCase {
     /// Context, attention weights and every gradient of a GPT attention layer on a fixed batch.
     func run(fused: Bool, dropout: Float, t: Int = 19) -> (out: Tensor, weights: Tensor, grads: [String: Tensor], inputGrad: Tensor) {
         TensorKitConfig.fusedAttention = fused
-        let config = GPTConfig(vocabSize: 10, contextLength: 32, embeddingDim: 24, numHeads: 3, numLayers: 1,
+        let config = GPTConfig(vocabSize: 10, contextLength: 256, embeddingDim: 24, numHeads: 3, numLayers: 1,
                                dropRate: dropout, qkvBias: true)
         let attention = GPTAttention(config, generator: TorchGenerator(seed: 5))
         attention.train()
@@ -26,8 +26,9 @@ final class FusedAttentionTests: XCTestCase {
     }
 
     func testFusedAttentionEqualsTheStepByStepOps() {
-        for dropout: Float in [0, 0.25] {
-            let fused = run(fused: true, dropout: dropout), plain = run(fused: false, dropout: dropout)
+        // 19 positions: one block of query rows; 150: three, the last partial
+        for (dropout, t): (Float, Int) in [(0, 19), (0.25, 19), (0, 150), (0.25, 150)] {
+            let fused = run(fused: true, dropout: dropout, t: t), plain = run(fused: false, dropout: dropout, t: t)
             assertMatchesReference("context (dropout \(dropout))", fused.out, plain.out, relative: 1e-5)
             if dropout == 0 { assertMatchesReference("weights", fused.weights, plain.weights, relative: 1e-5) }
             assertMatchesReference("input gradient (dropout \(dropout))", fused.inputGrad, plain.inputGrad, relative: 1e-5)
