@@ -64,7 +64,7 @@ let testTargets: [Target] = [
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) }, path: "Tests/ChapterTests"),
     .executableTarget(
         name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers", "LLMKit"], path: "Tests/Benchmarks",
-        exclude: ["torch_sweeps.py"],   // the PyTorch side of the context sweeps
+        exclude: ["torch_sweeps.py", "tiktoken_encode.py"],   // the reference sides, in Python
         swiftSettings: fastMath),
 ]
 
