@@ -48,6 +48,24 @@ final class PreTrainingChapterTests: XCTestCase {
         XCTAssertEqual(sparklineLine(resumed.stdout), sparklineLine(uninterrupted.stdout), "the batch losses of all 6 steps")
     }
 
+    /// A run with a BPE trained on the text, and chapter 13 generating from its checkpoint
+    /// with the checkpoint's own tokenizer.
+    func testBPERunAndGenerateFromItsCheckpoint() throws {
+        let out = scratch("bpe")
+        let run = try runChapter(chapter, tiny + ["--tokenizer", "bpe", "--bpe-vocab", "300", "--steps", "4", "--out", out])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("Tokenizer: bpe, 300 tokens in its vocabulary."))
+        let merges = try String(contentsOf: packageRoot.appendingPathComponent("\(out)/checkpoint/bpe-merges.txt"), encoding: .utf8)
+        XCTAssertEqual(merges.split(separator: "\n").filter { !$0.hasPrefix("#") }.count, 44, "300 − 256 merges")
+        let generated = try runChapter("Chapter13_AutoregressiveLoopAndKVCache",
+                                       ["generate", "\(out)/checkpoint", "--prompt", "Every effort", "--max-new-tokens", "5", "--json"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let ids = try XCTUnwrap(generated.stdout.split(separator: "\n").last.flatMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }?["ids"] as? [Int])
+        XCTAssertEqual(ids.count, 5)
+        XCTAssertTrue(ids.allSatisfy { $0 >= 0 && $0 < 300 })
+    }
+
     /// Fine-tuning: a new run starting from a checkpoint's weights and tokenizer.
     func testInitFromACheckpointFineTunes() throws {
         let base = scratch("base"), tuned = scratch("tuned")
