@@ -74,8 +74,9 @@ public final class GPTAttention: Module {
     public let config: GPTConfig
     public let cAttn: Linear, cProj: Linear
     public let attentionDropout: Dropout
-    /// The attention weights of the last call (B, nh, Tq, Tk), for pictures.
-    public private(set) var lastWeights: Tensor?
+    /// The attention weights of the last call (B, nh, Tq, Tk), for pictures (assembled when asked).
+    public var lastWeights: Tensor? { lastWeightsSource?() }
+    private var lastWeightsSource: (() -> Tensor)?
 
     /// Draws W_query, W_key, W_value and out_proj in the book's order; `c_attn` holds the
     /// three query/key/value weights stacked, (3d, d).
@@ -107,7 +108,7 @@ public final class GPTAttention: Module {
             let (context, weights) = Tensor.causalSelfAttention(
                 qkv: qkv, heads: nh, dropout: attentionDropout.p, training: isTraining,
                 generator: attentionDropout.generator)                            // (B, T, d)
-            lastWeights = weights                                                 // (B, nh, T, T)
+            lastWeightsSource = { weights.tensor() }                              // (B, nh, T, T)
             return cProj(context)                                                 // (B, T, d)
         }
         let q = qkv.slice(-1, 0, d).reshape([b, t, nh, hd]).transpose(1, 2)       // (B, nh, T, hd)
@@ -118,7 +119,7 @@ public final class GPTAttention: Module {
             if !q.requiresGrad {
                 // inference: attend over the cache where it lies (no copies, no gradient)
                 let (context, weights) = cache.attend(q)                          // (B, nh, T, hd)
-                lastWeights = weights                                             // (B, nh, T, Tk)
+                lastWeightsSource = { weights }                                   // (B, nh, T, Tk)
                 return cProj(context.transpose(1, 2).reshape([b, t, d]))          // (B, T, d)
             }
             (k, v) = (cache.keys!, cache.values!)                                 // (B, nh, Tk, hd)
@@ -126,7 +127,7 @@ public final class GPTAttention: Module {
         let (context, weights) = scaledDotProductAttention(
             q, k, v, causal: true, dropout: attentionDropout.p, training: isTraining,
             generator: attentionDropout.generator)                                // (B, nh, T, hd)
-        lastWeights = weights                                                     // (B, nh, T, Tk)
+        lastWeightsSource = { weights }                                           // (B, nh, T, Tk)
         return cProj(context.transpose(1, 2).reshape([b, t, d]))                  // (B, T, d)
     }
 }

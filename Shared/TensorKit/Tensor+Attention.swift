@@ -16,12 +16,13 @@ extension Tensor {
     ///   - heads: the number of heads.
     ///   - dropout: the probability of dropping an attention weight while training; the mask is
     ///     drawn from `generator` exactly as `weights.dropout(p, …)` would draw it.
-    /// - Returns: the context (B, T, d), heads side by side, and the attention weights
-    ///   (B, heads, T, T) before dropout (not differentiable; for pictures).
+    /// - Returns: the context (B, T, d), heads side by side, and the attention weights before
+    ///   dropout (kept one (T, T) block per head; `weights.tensor()` gives (B, heads, T, T), not
+    ///   differentiable, for pictures).
     ///
     ///     let (context, weights) = Tensor.causalSelfAttention(qkv: c_attn(x), heads: 12)
     public static func causalSelfAttention(qkv: Tensor, heads: Int, dropout: Float = 0, training: Bool = false,
-                                           generator: TorchGenerator = .global) -> (context: Tensor, weights: Tensor) {
+                                           generator: TorchGenerator = .global) -> (context: Tensor, weights: AttentionWeights) {
         precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0,
                      "causalSelfAttention: qkv must be (B, T, 3·d) with d divisible by \(heads) heads, got \(describeShape(qkv.shape))")
         let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
@@ -29,17 +30,17 @@ extension Tensor {
         let scale = 1 / Float(hd).squareRoot()
         let keep: [Float]? = training && dropout > 0
             ? generator.bernoulli([b, heads, t, t], p: 1 - dropout).data.map { $0 / (1 - dropout) } : nil
-        var weights = [Float](repeating: 0, count: b * heads * t * t)       // (B, nh, T, T)
+        let weights = AttentionWeights(batch: b, heads: heads, length: t)  // B·nh blocks of (T, T)
         var context = [Float](repeating: 0, count: b * t * d)               // (B, T, d)
         qkv.data.withUnsafeBufferPointer { src in
-            weights.withUnsafeMutableBufferPointer { pw in
+            do {
                 context.withUnsafeMutableBufferPointer { po in
-                    let (x, p, o) = (src.baseAddress!, pw.baseAddress!, po.baseAddress!)
+                    let (x, o) = (src.baseAddress!, po.baseAddress!)
                     // one task per (batch, head); each reads its head's columns of qkv in place
                     parallelFor(b * heads) { task in
                         let (batch, head) = (task / heads, task % heads)
                         let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d   // rows 3·d apart
-                        let scores = p + task * t * t                                        // (T, T)
+                        let scores = weights.blocks[task]                                    // (T, T)
                         var dropped: [Float] = keep == nil ? [] : [Float](repeating: 0, count: t * t)
                         dropped.withUnsafeMutableBufferPointer { pdb in
                             // Blocks of query rows: rows rb..<r1 see keys 0..<r1 only, so the
@@ -68,12 +69,40 @@ extension Tensor {
                 }
             }
         }
-        let weightsTensor = Tensor(shape: [b, heads, t, t], data: weights)
         let out = Tensor(shape: [b, t, d], data: context).record("causalSelfAttention", [qkv]) { g in
             qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv.data, weights: weights, keep: keep, gradient: g.data,
                                                            b: b, t: t, d: d, heads: heads, scale: scale))
         }
-        return (out, weightsTensor)
+        return (out, weights)
+    }
+}
+
+/// The attention weights of a fused pass: one (T, T) block per (batch, head), each its own
+/// allocation. One array of B·heads·T² floats would pass 32 MB at a context of 1,024, above
+/// which the allocator hands out fresh pages (that the kernel must zero) on every step.
+public final class AttentionWeights {
+    public let batch: Int, heads: Int, length: Int
+    let blocks: [UnsafeMutablePointer<Float>]
+
+    init(batch: Int, heads: Int, length: Int) {
+        (self.batch, self.heads, self.length) = (batch, heads, length)
+        blocks = (0..<(batch * heads)).map { _ in
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: length * length)
+            block.initialize(repeating: 0, count: length * length)
+            return block
+        }
+    }
+
+    deinit { for block in blocks { block.deallocate() } }
+
+    /// The weights as one tensor (B, heads, T, T).
+    public func tensor() -> Tensor {
+        let n = length * length
+        var out = [Float](repeating: 0, count: blocks.count * n)
+        out.withUnsafeMutableBufferPointer { o in
+            for (i, block) in blocks.enumerated() { (o.baseAddress! + i * n).update(from: block, count: n) }
+        }
+        return Tensor(shape: [batch, heads, length, length], data: out)
     }
 }
 
@@ -100,21 +129,21 @@ private func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
 ///
 /// Each head's slice of the result is written by one task, so the sums run in the same order
 /// whatever the number of threads.
-private func causalSelfAttentionBackward(qkv: [Float], weights: [Float], keep: [Float]?, gradient: [Float],
+private func causalSelfAttentionBackward(qkv: [Float], weights: AttentionWeights, keep: [Float]?, gradient: [Float],
                                          b: Int, t: Int, d: Int, heads: Int, scale: Float) -> [Float] {
     let hd = d / heads
     var dqkv = [Float](repeating: 0, count: b * t * 3 * d)
     qkv.withUnsafeBufferPointer { xb in
-        weights.withUnsafeBufferPointer { pb in
+        do {
             gradient.withUnsafeBufferPointer { gb in
                 dqkv.withUnsafeMutableBufferPointer { db in
-                    let (x, pAll, g, dx) = (xb.baseAddress!, pb.baseAddress!, gb.baseAddress!, db.baseAddress!)
+                    let (x, g, dx) = (xb.baseAddress!, gb.baseAddress!, db.baseAddress!)
                     parallelFor(b * heads) { task in
                         let (batch, head) = (task / heads, task % heads)
                         let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d
                         let dq = dx + batch * t * 3 * d + head * hd, dk = dq + d, dv = dq + 2 * d
                         let dO = g + batch * t * d + head * hd                                // rows d apart
-                        let p = pAll + task * t * t
+                        let p = UnsafePointer(weights.blocks[task])
                         var dP = [Float](repeating: 0, count: t * t)
                         var dropped: [Float] = keep == nil ? [] : [Float](repeating: 0, count: t * t)
                         dP.withUnsafeMutableBufferPointer { dPb in
