@@ -105,7 +105,7 @@ say("""
 
 Untrained, even the best choice has a probability of a few ten-thousandths (a uniform guess \
 would give 1/50,257 ≈ 0.00002), and the text is gibberish — but it is the book's gibberish, token for token (27018, 24086, 47843, 30961, 42348, 7267). \
-Chapter 14 trains a model until the choices make sense.
+Chapter 14 trains a model until the choices make sense — the next section runs one.
 """)
 
 // MARK: - A trained model
