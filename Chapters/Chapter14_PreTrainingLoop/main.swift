@@ -181,9 +181,9 @@ let batchesPerEpoch = trainWindows.count / batchSize
 let steps = stepsFlag.value > 0 ? stepsFlag.value : (isBook && !epochsFlag.wasGiven ? 10 : epochsFlag.value) * batchesPerEpoch
 say("""
 Windows of \(context) tokens\(stride == context ? "" : ", starting every \(stride) tokens"), each paired with the same window shifted by one token: the \
-targets. \(trainWindows.count) training windows make \(batchesPerEpoch) batches of \(batchSize) per \
+targets. \(grouped(trainWindows.count)) training windows make \(grouped(batchesPerEpoch)) batches of \(batchSize) per \
 epoch (a pass over the training text, in a new shuffled order each time); \
-\(validationWindows.count) validation window\(validationWindows.count == 1 ? "" : "s"). \
+\(grouped(validationWindows.count)) validation window\(validationWindows.count == 1 ? "" : "s"). \
 The run takes \(grouped(steps)) step\(steps == 1 ? "" : "s") of \(grouped(batchSize * context)) tokens.
 """)
 
