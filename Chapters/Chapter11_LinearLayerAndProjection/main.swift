@@ -111,10 +111,8 @@ Chapter 14 trains a model until the choices make sense — the next section runs
 // MARK: - A trained model
 
 section("11.4 The same projection in a trained model")
-let shippedDirectory = dataDirectory().appendingPathComponent("shakespeare-char")
 let (trained, trainedTokenizer): (GPTModel, CheckpointTokenizer)
-do { (trained, trainedTokenizer) = try loadGPTCheckpoint(shippedDirectory, gpt2Files: dataDirectory().appendingPathComponent("gpt2")) }
-catch { options.fail("\(error)\nhint: data/shakespeare-char is the model chapter 14 trains; run from the package root") }
+do { (trained, trainedTokenizer) = try loadShippedModel(dataDirectory: dataDirectory()) } catch { options.fail("\(error)") }
 var trainedIDs: [Int]
 do { trainedIDs = try trainedTokenizer.encodeChecked(trainedPrompt.value) } catch { options.fail("--trained-prompt: \(error)") }
 if trainedIDs.isEmpty || trainedIDs.count >= trained.config.contextLength {

@@ -173,10 +173,8 @@ repetitive, which is why chat models sample.
 // MARK: - A trained model
 
 section("12.6 The same choices on a trained model")
-let shippedDirectory = dataDirectory().appendingPathComponent("shakespeare-char")
 let (trained, trainedTokenizer): (GPTModel, CheckpointTokenizer)
-do { (trained, trainedTokenizer) = try loadGPTCheckpoint(shippedDirectory, gpt2Files: dataDirectory().appendingPathComponent("gpt2")) }
-catch { options.fail("\(error)\nhint: data/shakespeare-char is the model chapter 14 trains; run from the package root") }
+do { (trained, trainedTokenizer) = try loadShippedModel(dataDirectory: dataDirectory()) } catch { options.fail("\(error)") }
 let start = "KING HENRY:\n"
 let startIDs = trainedTokenizer.tokenizer.encode(start)
 say("""

@@ -85,10 +85,8 @@ if let extra = options.positional.first { options.fail("unknown command \(extra)
 // MARK: - The loop
 
 chapterTitle(13, "The autoregressive loop and the KV cache")
-let shipped = dataDirectory().appendingPathComponent("shakespeare-char")
 let (model, checkpointTokenizer): (GPTModel, CheckpointTokenizer)
-do { (model, checkpointTokenizer) = try loadGPTCheckpoint(shipped, gpt2Files: dataDirectory().appendingPathComponent("gpt2")) }
-catch { options.fail("\(error)\nhint: data/shakespeare-char is the model chapter 14 trains; run from the package root") }
+do { (model, checkpointTokenizer) = try loadShippedModel(dataDirectory: dataDirectory()) } catch { options.fail("\(error)") }
 let tokenizer = checkpointTokenizer.tokenizer
 let config = model.config
 let text = prompt.value ?? "ROMEO:"

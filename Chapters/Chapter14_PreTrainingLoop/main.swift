@@ -250,10 +250,9 @@ require(!promptIDs.isEmpty, "--prompt is empty")
 let sampleTokens = sampleTokensFlag.value > 0 ? sampleTokensFlag.value : (tokenizer.kind == "char" ? 150 : 25)
 
 func sample() -> String {
-    let wasTraining = trainer.model.isTraining
-    trainer.model.eval()
-    defer { trainer.model.train(wasTraining) }
-    let ids = generate(trainer.model, prompt: Array(promptIDs.suffix(config.contextLength)), maxNewTokens: sampleTokens)
+    let ids = trainer.model.evaluating {
+        generate(trainer.model, prompt: Array(promptIDs.suffix(config.contextLength)), maxNewTokens: sampleTokens)
+    }
     return tokenizer.tokenizer.decode(promptIDs + ids)
 }
 
@@ -321,13 +320,11 @@ options.saveFigure(lossFigure, "loss.svg", into: outFlag.value)
 // MARK: - 7. What the model learned
 
 section("7. What the model learned")
-let finalSample: [Int] = {
-    trainer.model.eval()
-    defer { trainer.model.train() }
+let finalSample: [Int] = trainer.model.evaluating {
     let room = config.contextLength - min(promptIDs.count, config.contextLength - 1)
     return generate(trainer.model, prompt: Array(promptIDs.suffix(config.contextLength - 1)), maxNewTokens: min(room, 2 * sampleTokens),
                     sampler: Sampler(greedy: false, temperature: 0.8, seed: UInt64(seedFlag.value)))
-}()
+}
 say("Its own text, sampled at temperature 0.8 (greedy picks, as above, soon repeat themselves):")
 print(tokenizer.tokenizer.decode(promptIDs + finalSample).split(separator: "\n", omittingEmptySubsequences: false)
     .map { $0.isEmpty ? "  │" : "  │ " + $0 }.joined(separator: "\n"))

@@ -242,18 +242,24 @@ public final class KVCache {
         public private(set) var length = 0
 
         /// The cached keys (B, heads, T, hd), copied out of the storage (for pictures and tables).
-        public var keys: Tensor? { length == 0 ? nil : materialize(keyStorage) }
+        public var keys: Tensor? { length == 0 ? nil : Tensor(shape: [batch, heads, length, headDim], data: relayout(keyStorage, to: length)) }
         /// The cached values (B, heads, T, hd).
-        public var values: Tensor? { length == 0 ? nil : materialize(valueStorage) }
+        public var values: Tensor? { length == 0 ? nil : Tensor(shape: [batch, heads, length, headDim], data: relayout(valueStorage, to: length)) }
 
-        func materialize(_ storage: [Float]) -> Tensor {
-            var out = [Float](repeating: 0, count: batch * heads * length * headDim)
-            for bh in 0..<(batch * heads) {
-                for t in 0..<length {
-                    for e in 0..<headDim { out[(bh * length + t) * headDim + e] = storage[(bh * capacity + t) * headDim + e] }
+        /// The first `length` positions of each (batch, head) of `storage` (laid out with room for
+        /// `capacity`), copied into an array with room for `newCapacity` positions.
+        private func relayout(_ storage: [Float], to newCapacity: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: batch * heads * newCapacity * headDim)
+            let used = length * headDim
+            guard used > 0 else { return out }
+            storage.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for bh in 0..<(batch * heads) {
+                        (dst.baseAddress! + bh * newCapacity * headDim).update(from: src.baseAddress! + bh * capacity * headDim, count: used)
+                    }
                 }
             }
-            return Tensor(shape: [batch, heads, length, headDim], data: out)
+            return out
         }
 
         /// Appends new keys and values (B, heads, t, hd) in place.
@@ -263,32 +269,22 @@ public final class KVCache {
             if length == 0 { (batch, heads, headDim) = (b, h, hd) }
             precondition(b == batch && h == heads && hd == headDim,
                          "KVCache: new keys \(describeShape(newKeys.shape)) do not fit the cached (\(batch), \(heads), T, \(headDim))")
-            if length + t > capacity { grow(to: max(2 * capacity, length + t, 64)) }
-            for bh in 0..<(b * h) {
-                for i in 0..<t {
-                    let src = (bh * t + i) * hd, dst = (bh * capacity + length + i) * hd
-                    for e in 0..<hd {
-                        keyStorage[dst + e] = newKeys.data[src + e]
-                        valueStorage[dst + e] = newValues.data[src + e]
+            if length + t > capacity {
+                let newCapacity = max(2 * capacity, length + t, 64)
+                keyStorage = relayout(keyStorage, to: newCapacity)
+                valueStorage = relayout(valueStorage, to: newCapacity)
+                capacity = newCapacity
+            }
+            for (storage, new) in [(\Layer.keyStorage, newKeys), (\Layer.valueStorage, newValues)] {
+                new.data.withUnsafeBufferPointer { src in
+                    self[keyPath: storage].withUnsafeMutableBufferPointer { dst in
+                        for bh in 0..<(b * h) {   // t new positions after the cached ones, per (batch, head)
+                            (dst.baseAddress! + (bh * capacity + length) * hd).update(from: src.baseAddress! + bh * t * hd, count: t * hd)
+                        }
                     }
                 }
             }
             length += t
-        }
-
-        private func grow(to newCapacity: Int) {
-            func regrow(_ old: [Float]) -> [Float] {
-                var out = [Float](repeating: 0, count: batch * heads * newCapacity * headDim)
-                for bh in 0..<(batch * heads) {
-                    for t in 0..<length {
-                        for e in 0..<headDim { out[(bh * newCapacity + t) * headDim + e] = old[(bh * capacity + t) * headDim + e] }
-                    }
-                }
-                return out
-            }
-            keyStorage = regrow(keyStorage)
-            valueStorage = regrow(valueStorage)
-            capacity = newCapacity
         }
 
         /// Appends new keys and values (B, heads, t, hd) and returns all of them (B, heads, T + t, hd).

@@ -30,25 +30,34 @@ public struct SlidingWindowDataset {
         return (Array(ids[start..<(start + maxLength)]), Array(ids[(start + 1)...(start + maxLength)]))
     }
 
+    /// The windows at `indices` as one batch: inputs and targets flattened row-major, with
+    /// shape (indices.count, maxLength).
+    public func batch(_ indices: some Collection<Int>) -> (inputs: [Int], targets: [Int], shape: [Int]) {
+        var inputs: [Int] = [], targets: [Int] = []
+        inputs.reserveCapacity(indices.count * maxLength)
+        targets.reserveCapacity(indices.count * maxLength)
+        for i in indices {
+            let (x, y) = self[i]
+            inputs += x
+            targets += y
+        }
+        return (inputs, targets, [indices.count, maxLength])
+    }
+
     /// Batches of windows, each input and target flattened row-major with shape (batch, maxLength).
     /// With a generator the windows are shuffled (a Fisher–Yates permutation, the same for the
-    /// same seed); `dropLast` drops a final batch smaller than `batchSize`, as the book does.
-    public func batches(batchSize: Int, shuffle generator: TorchGenerator? = nil, dropLast: Bool = true)
+    /// same seed); `dropLast` drops a final batch smaller than `batchSize`, as the book does;
+    /// `limit` stops after that many batches (without building the rest).
+    public func batches(batchSize: Int, shuffle generator: TorchGenerator? = nil, dropLast: Bool = true, limit: Int? = nil)
         -> [(inputs: [Int], targets: [Int], shape: [Int])] {
         precondition(batchSize > 0, "batches: batch size must be positive")
         let order = generator.map { $0.permutation(count) } ?? Array(0..<count)
         var out: [(inputs: [Int], targets: [Int], shape: [Int])] = []
         var start = 0
-        while start < order.count {
+        while start < order.count && out.count < (limit ?? Int.max) {
             let end = min(start + batchSize, order.count)
             if dropLast && end - start < batchSize { break }
-            var inputs: [Int] = [], targets: [Int] = []
-            for i in order[start..<end] {
-                let (x, y) = self[i]
-                inputs += x
-                targets += y
-            }
-            out.append((inputs, targets, [end - start, maxLength]))
+            out.append(batch(order[start..<end]))
             start = end
         }
         return out

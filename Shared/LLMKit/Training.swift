@@ -154,15 +154,7 @@ public final class Trainer {
         if position.batch >= batchesPerEpoch { position = DataPosition(epoch: position.epoch + 1, batch: 0) }
         let windows = batches(ofEpoch: position.epoch)[position.batch]
         position.batch += 1
-        var inputs: [Int] = [], targets: [Int] = []
-        inputs.reserveCapacity(tokensPerStep)
-        targets.reserveCapacity(tokensPerStep)
-        for w in windows {
-            let (x, y) = trainData[w]
-            inputs += x
-            targets += y
-        }
-        return (inputs, targets, [windows.count, trainData.maxLength])
+        return trainData.batch(windows)
     }
 
     /// One optimiser step on the next batch; returns the batch's loss (before the update).
@@ -185,12 +177,8 @@ public final class Trainer {
     /// The mean loss over the first `batches` batches (all when nil) of a dataset, in order,
     /// with dropout off (the book's `calc_loss_loader`).
     public func meanLoss(_ data: SlidingWindowDataset, batches: Int? = nil) -> Float {
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
-        let all = data.batches(batchSize: settings.batchSize, dropLast: false)
-        let used = all.prefix(batches ?? all.count)
-        let total = withNoGrad {
+        let used = data.batches(batchSize: settings.batchSize, dropLast: false, limit: batches)
+        let total = model.evaluating {
             used.reduce(0.0) { sum, batch in
                 let logits = model(batch.inputs, shape: batch.shape)                            // (B, T, V)
                 return sum + Double(logits.reshape([-1, model.config.vocabSize]).crossEntropy(targets: batch.targets).item)

@@ -97,6 +97,17 @@ open class Module {
     /// Switches to evaluation mode: dropout off.
     public func eval() { train(false) }
 
+    /// Runs `body` in evaluation mode and without recording gradients, then puts the module
+    /// back in the mode it was in: an evaluation or a sample in the middle of training.
+    ///
+    ///     let validationLoss = model.evaluating { lossOf(model, validationBatch) }
+    public func evaluating<T>(_ body: () throws -> T) rethrows -> T {
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        return try withNoGrad(body)
+    }
+
     /// Forgets every parameter's gradient.
     public func zeroGrad() {
         for p in parameters { p.zeroGrad() }

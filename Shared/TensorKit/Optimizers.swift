@@ -117,7 +117,7 @@ public final class AdamW {
                             p.data.withUnsafeMutableBufferPointer { wb in
                                 let (g, m, v, w) = (gb.baseAddress!, mb.baseAddress!, vb.baseAddress!, wb.baseAddress!)
                                 // each element on its own: large tensors are split over the cores
-                                let parts = wb.count >= 1 << 16 ? chunks(wb.count, granularity: 1024) : [0..<wb.count]
+                                let parts = splits(wb.count, threshold: 1 << 16, granularity: 1024)
                                 parallelFor(parts.count) { part in
                                     for j in parts[part] {
                                         w[j] *= decay

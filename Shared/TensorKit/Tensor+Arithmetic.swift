@@ -43,7 +43,7 @@ func unaryMap(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
     var out = [Float](repeating: 0, count: a.count)
     a.data.withUnsafeBufferPointer { x in
         out.withUnsafeMutableBufferPointer { o in
-            let parts = o.count >= 1 << 16 ? chunks(o.count, granularity: 4096) : [0..<o.count]
+            let parts = splits(o.count, threshold: 1 << 16, granularity: 4096)
             let (src, dst) = (x.baseAddress!, o.baseAddress!)
             parallelFor(parts.count) { part in
                 for i in parts[part] { dst[i] = f(src[i]) }

@@ -197,10 +197,10 @@ extension Tensor {
         }
         // Each row's log Σ exp, rows split over the cores; the loss is then summed in row order.
         var rowLSE = [Float](repeating: 0, count: rows)
+        let parts = splits(rows, work: rows * classes, threshold: 1 << 15)
         data.withUnsafeBufferPointer { xb in
             rowLSE.withUnsafeMutableBufferPointer { lb in
                 let (x, l) = (xb.baseAddress!, lb.baseAddress!)
-                let parts = rows * classes >= 1 << 15 ? chunks(rows) : [0..<rows]
                 parallelFor(parts.count) { part in
                     for r in parts[part] { l[r] = logSumExp(x + r * classes, classes) }
                 }
@@ -221,7 +221,6 @@ extension Tensor {
             input.data.withUnsafeBufferPointer { xb in
                 back.withUnsafeMutableBufferPointer { bb in
                     let (x, b) = (xb.baseAddress!, bb.baseAddress!)
-                    let parts = rows * classes >= 1 << 15 ? chunks(rows) : [0..<rows]
                     parallelFor(parts.count) { part in
                         for r in parts[part] where targets[r] != ignoreIndex {
                             // softmax − one-hot, scaled: exp(x − lse)·scale
@@ -287,7 +286,7 @@ extension Tensor {
         var out = [Float](repeating: 0, count: count)
         let w = weight?.data ?? [Float](repeating: 1, count: d), b = bias?.data ?? [Float](repeating: 0, count: d)
         // Rows are independent: split over the cores, each row computed the same way.
-        let parts = count >= 1 << 15 ? chunks(rows) : [0..<rows]
+        let parts = splits(rows, work: count, threshold: 1 << 15)
         data.withUnsafeBufferPointer { xb in
             normalized.withUnsafeMutableBufferPointer { nb in
                 out.withUnsafeMutableBufferPointer { ob in

@@ -206,7 +206,7 @@ extension Trainer {
                              problem: "was trained on \(state.dataset.name) (\(state.dataset.tokens) tokens), not on \(dataset.name) (\(dataset.tokens) tokens)",
                              hint: "resume with the same --dataset and --tokenizer as the run that wrote it")
         }
-        guard trainData.maxLength == state.model.contextLength || trainData.maxLength <= state.model.contextLength else {
+        guard trainData.maxLength <= state.model.contextLength else {
             throw InputError(path: stateURL.path, problem: "has context \(state.model.contextLength), shorter than the windows of \(trainData.maxLength)")
         }
         var settings = state.settings
@@ -284,5 +284,17 @@ extension CheckpointTokenizer {
         case .gpt2(let t): return t.encode(text, allowSpecial: true)
         case .bpe(let t): return t.encode(text)
         }
+    }
+}
+
+/// The course's trained model, `data/shakespeare-char` (chapter 14 trains it; chapters 11–13
+/// run it), with its tokenizer. `dataDirectory` is the course's `data/`.
+public func loadShippedModel(dataDirectory: URL) throws -> (model: GPTModel, tokenizer: CheckpointTokenizer) {
+    do {
+        return try loadGPTCheckpoint(dataDirectory.appendingPathComponent("shakespeare-char"),
+                                     gpt2Files: dataDirectory.appendingPathComponent("gpt2"))
+    } catch let error as InputError {
+        throw InputError(path: error.path, problem: error.problem,
+                         hint: "data/shakespeare-char is the model chapter 14 trains; run the chapter from the package root")
     }
 }

@@ -83,6 +83,17 @@ func chunks(_ count: Int, granularity: Int = 1, minimumPerChunk: Int = 1) -> [Ra
     return out
 }
 
+/// The ranges to split `count` items into for `parallelFor`: `chunks(count, granularity:)` when
+/// the work (`work` elements touched, `count` by default) reaches `threshold`, else one range —
+/// below it, waking the other threads costs more than it saves.
+///
+///     let parts = splits(rows, work: rows * classes, threshold: 1 << 15)
+///     parallelFor(parts.count) { part in for r in parts[part] { … } }
+@inline(__always)
+func splits(_ count: Int, work: Int? = nil, threshold: Int, granularity: Int = 1) -> [Range<Int>] {
+    (work ?? count) >= threshold ? chunks(count, granularity: granularity) : [0..<count]
+}
+
 // MARK: - The worker pool
 
 /// A fixed set of worker threads. The caller posts a job (a task count and a body) and works
