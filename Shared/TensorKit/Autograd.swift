@@ -50,14 +50,26 @@ extension Tensor {
                 }
             }
         } else {
-            grad = Tensor(shape: shape, data: g.data)
+            grad = Tensor(sharing: g, shape: shape)
         }
     }
 
     /// Adds raw gradient values (row-major, same count as `self`) into `self.grad`.
+    /// `values` should be an array of the caller's own (no tensor's `data`), which becomes
+    /// the gradient's storage when there is none yet.
     func accumulateGrad(_ values: [Float]) {
         guard requiresGrad else { return }
-        accumulateGrad(Tensor(shape: shape, data: values))
+        precondition(values.count == count, "accumulateGrad: \(values.count) gradient values for tensor of shape \(shape) (op \(op))")
+        if let existing = grad {
+            existing.data.withUnsafeMutableBufferPointer { dst in
+                values.withUnsafeBufferPointer { src in
+                    for i in 0..<dst.count { dst[i] += src[i] }
+                }
+            }
+            BufferPool.shared.giveBack(values)   // spent: its storage can serve the next tensor
+        } else {
+            grad = Tensor(shape: shape, data: values)
+        }
     }
 
     /// Computes the gradient of this tensor with respect to every tensor it was computed
@@ -96,7 +108,7 @@ extension Tensor {
 
     /// A tensor with the same values that is cut off from the graph.
     public func detach() -> Tensor {
-        Tensor(shape: shape, data: data)
+        Tensor(sharing: self, shape: shape)
     }
 
     /// Forgets the accumulated gradient.

@@ -62,7 +62,7 @@ extension Tensor {
         let target = broadcastShapes(shape, outShape, op: "expand")
         precondition(target == outShape, "expand: shape \(describeShape(shape)) cannot be expanded to \(describeShape(outShape))")
         if target == shape { return self }
-        var out = [Float](repeating: 0, count: outShape.product)
+        var out = BufferPool.zeros(outShape.product)
         let sa = broadcastStrides(shape, to: outShape)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
@@ -83,7 +83,7 @@ extension Tensor {
         if shape == target { return self }
         precondition(broadcastShapes(target, shape, op: "sum(toShape:)") == shape,
                      "sum(toShape:): shape \(describeShape(shape)) does not broadcast from \(describeShape(target))")
-        var out = [Float](repeating: 0, count: target.product)
+        var out = BufferPool.zeros(target.product)
         let st = broadcastStrides(target, to: shape)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in

@@ -127,7 +127,7 @@ open class Module {
         for (name, p) in named {
             guard let v = values[name] else { continue }
             guard v.shape == p.shape else { throw ModuleLoadError.shapeMismatch(name: name, expected: p.shape, got: v.shape) }
-            p.data = v.data
+            p.setData(sharedWith: v)
         }
     }
 

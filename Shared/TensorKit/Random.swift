@@ -157,7 +157,7 @@ public final class TorchGenerator {
     public func uniform(_ shape: [Int], low: Float, high: Float) -> Tensor {
         precondition(low <= high, "uniform: low \(low) must not exceed high \(high)")
         let count = shape.product, width = high - low, step = Self.floatStep
-        var data = [Float](repeating: 0, count: count)
+        var data = BufferPool.zeros(count)
         data.withUnsafeMutableBufferPointer { out in
             guard let base = out.baseAddress else { return }
             fill(base, count: count) { bits in
@@ -231,7 +231,7 @@ public final class TorchGenerator {
     /// instead, whose masks are different; nothing here reproduces those.
     public func bernoulli(_ shape: [Int], p: Double) -> Tensor {
         precondition((0...1).contains(p), "bernoulli: p must be in [0, 1], got \(p) for shape \(shape)")
-        var data = [Float](repeating: 0, count: shape.product)
+        var data = BufferPool.zeros(shape.product)
         for i in data.indices {
             if uniformDouble() < p { data[i] = 1 }
         }

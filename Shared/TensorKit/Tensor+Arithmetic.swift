@@ -10,7 +10,7 @@ import Foundation
 @inline(__always)
 func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> Tensor {
     if a.shape == b.shape {
-        var out = [Float](repeating: 0, count: a.count)
+        var out = BufferPool.uninitialized(a.count)
         a.data.withUnsafeBufferPointer { x in
             b.data.withUnsafeBufferPointer { y in
                 out.withUnsafeMutableBufferPointer { o in
@@ -23,7 +23,7 @@ func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> F
     let shape = broadcastShapes(a.shape, b.shape, op: op)
     let sa = broadcastStrides(a.shape, to: shape)
     let sb = broadcastStrides(b.shape, to: shape)
-    var out = [Float](repeating: 0, count: shape.product)
+    var out = BufferPool.uninitialized(shape.product)
     a.data.withUnsafeBufferPointer { x in
         b.data.withUnsafeBufferPointer { y in
             out.withUnsafeMutableBufferPointer { o in
@@ -40,7 +40,7 @@ func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> F
 /// computed the same way whichever thread does it).
 @inline(__always)
 func unaryMap(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
-    var out = [Float](repeating: 0, count: a.count)
+    var out = BufferPool.uninitialized(a.count)
     a.data.withUnsafeBufferPointer { x in
         out.withUnsafeMutableBufferPointer { o in
             let parts = splits(o.count, threshold: 1 << 16, granularity: 4096)
@@ -140,7 +140,7 @@ extension Tensor {
         let y = unaryMap(a, f)
         let yData = y.data
         return y.record(op, [a]) { g in
-            var out = [Float](repeating: 0, count: a.count)
+            var out = BufferPool.uninitialized(a.count)
             g.data.withUnsafeBufferPointer { gp in
                 a.data.withUnsafeBufferPointer { xp in
                     yData.withUnsafeBufferPointer { yp in

@@ -28,12 +28,11 @@ extension Tensor {
         let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
         let hd = d / heads
         let scale = 1 / Float(hd).squareRoot()
-        let keep: [Float]? = training && dropout > 0
-            ? generator.bernoulli([b, heads, t, t], p: 1 - dropout).data.map { $0 / (1 - dropout) } : nil
+        let keep = training && dropout > 0 ? dropoutScale(generator.bernoulli([b, heads, t, t], p: 1 - dropout), dropout) : nil
         let weights = AttentionWeights(batch: b, heads: heads, length: t)  // B·nh blocks of (T, T)
-        var context = [Float](repeating: 0, count: b * t * d)               // (B, T, d)
+        var context = BufferPool.uninitialized(b * t * d)                   // (B, T, d)
         qkv.data.withUnsafeBufferPointer { src in
-            do {
+            (keep?.data ?? []).withUnsafeBufferPointer { keep in
                 context.withUnsafeMutableBufferPointer { po in
                     let (x, o) = (src.baseAddress!, po.baseAddress!)
                     // one task per (batch, head); each reads its head's columns of qkv in place
@@ -41,8 +40,7 @@ extension Tensor {
                         let (batch, head) = (task / heads, task % heads)
                         let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d   // rows 3·d apart
                         let scores = weights.blocks[task]                                    // (T, T)
-                        var dropped: [Float] = keep == nil ? [] : [Float](repeating: 0, count: t * t)
-                        dropped.withUnsafeMutableBufferPointer { pdb in
+                        withDroppedWeights(t * t, keep.isEmpty) { pdb in
                             // Blocks of query rows: rows rb..<r1 see keys 0..<r1 only, so the
                             // products skip (almost all of) the masked upper triangle.
                             for rb in stride(from: 0, to: t, by: attentionRowBlock) {
@@ -55,11 +53,11 @@ extension Tensor {
                                     while j <= i { store16(load16(row, j, i + 1) * scale, row, j, i + 1); j += 16 }
                                     softmaxInPlace(row, i + 1)                                // keys 0...i
                                     (row + i + 1).update(repeating: 0, count: t - i - 1)     // masked: weight 0
-                                    if let keep {                                             // P' = P ⊙ keep / (1 − p)
+                                    if let pdb {                                              // P' = P ⊙ keep / (1 − p)
                                         for j in 0...i { pdb[i * t + j] = row[j] * keep[task * t * t + i * t + j] }
                                     }
                                 }
-                                let weightsBlock = keep == nil ? UnsafePointer(scores + rb * t) : UnsafePointer(pdb.baseAddress! + rb * t)
+                                let weightsBlock = UnsafePointer(pdb ?? scores) + rb * t
                                 gemm(m: r1 - rb, n: hd, k: r1, a: weightsBlock, lda: t, transA: false,
                                      b: v, ldb: 3 * d, transB: false,
                                      c: o + (batch * t + rb) * d + head * hd, ldc: d, accumulate: false)   // P'·V
@@ -70,7 +68,7 @@ extension Tensor {
             }
         }
         let out = Tensor(shape: [b, t, d], data: context).record("causalSelfAttention", [qkv]) { g in
-            qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv.data, weights: weights, keep: keep, gradient: g.data,
+            qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv.data, weights: weights, keep: keep?.data, gradient: g.data,
                                                            b: b, t: t, d: d, heads: heads, scale: scale))
         }
         return (out, weights)
@@ -82,27 +80,43 @@ extension Tensor {
 /// which the allocator hands out fresh pages (that the kernel must zero) on every step.
 public final class AttentionWeights {
     public let batch: Int, heads: Int, length: Int
+    /// Blocks from `BufferPool`'s scratch memory, values unspecified until the pass writes them.
     let blocks: [UnsafeMutablePointer<Float>]
 
     init(batch: Int, heads: Int, length: Int) {
         (self.batch, self.heads, self.length) = (batch, heads, length)
-        blocks = (0..<(batch * heads)).map { _ in
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: length * length)
-            block.initialize(repeating: 0, count: length * length)
-            return block
-        }
+        blocks = (0..<(batch * heads)).map { _ in BufferPool.shared.takeScratch(length * length) }
     }
 
-    deinit { for block in blocks { block.deallocate() } }
+    deinit { for block in blocks { BufferPool.shared.giveBackScratch(block, count: length * length) } }
 
     /// The weights as one tensor (B, heads, T, T).
     public func tensor() -> Tensor {
         let n = length * length
-        var out = [Float](repeating: 0, count: blocks.count * n)
+        var out = BufferPool.uninitialized(blocks.count * n)
         out.withUnsafeMutableBufferPointer { o in
             for (i, block) in blocks.enumerated() { (o.baseAddress! + i * n).update(from: block, count: n) }
         }
         return Tensor(shape: [batch, heads, length, length], data: out)
+    }
+}
+
+/// `keep` (0 or 1 per weight) scaled in place to 0 or 1 / (1 − p), what dropout multiplies by.
+private func dropoutScale(_ keep: Tensor, _ p: Float) -> Tensor {
+    keep.data.withUnsafeMutableBufferPointer { k in
+        for i in 0..<k.count { k[i] /= 1 - p }
+    }
+    return keep
+}
+
+/// Runs `body` with zeroed scratch for one head's weights after dropout, or with nil when
+/// there is no dropout (then the weights themselves are used).
+@inline(__always)
+private func withDroppedWeights(_ count: Int, _ none: Bool, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+    if none { return body(nil) }
+    BufferPool.withScratch(count) { scratch in
+        scratch.update(repeating: 0, count: count)     // entries above the diagonal are read as 0
+        body(scratch)
     }
 }
 
@@ -132,7 +146,7 @@ private func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
 private func causalSelfAttentionBackward(qkv: [Float], weights: AttentionWeights, keep: [Float]?, gradient: [Float],
                                          b: Int, t: Int, d: Int, heads: Int, scale: Float) -> [Float] {
     let hd = d / heads
-    var dqkv = [Float](repeating: 0, count: b * t * 3 * d)
+    var dqkv = BufferPool.zeros(b * t * 3 * d)
     qkv.withUnsafeBufferPointer { xb in
         do {
             gradient.withUnsafeBufferPointer { gb in
@@ -144,11 +158,8 @@ private func causalSelfAttentionBackward(qkv: [Float], weights: AttentionWeights
                         let dq = dx + batch * t * 3 * d + head * hd, dk = dq + d, dv = dq + 2 * d
                         let dO = g + batch * t * d + head * hd                                // rows d apart
                         let p = UnsafePointer(weights.blocks[task])
-                        var dP = [Float](repeating: 0, count: t * t)
-                        var dropped: [Float] = keep == nil ? [] : [Float](repeating: 0, count: t * t)
-                        dP.withUnsafeMutableBufferPointer { dPb in
-                            dropped.withUnsafeMutableBufferPointer { pdb in
-                                let ds = dPb.baseAddress!
+                        BufferPool.withScratch(t * t) { ds in
+                            withDroppedWeights(t * t, keep == nil) { pdb in
                                 for rb in stride(from: 0, to: t, by: attentionRowBlock) {
                                     let (r1, m) = (min(rb + attentionRowBlock, t), min(attentionRowBlock, t - rb))
                                     gemm(m: m, n: r1, k: hd, a: dO + rb * d, lda: d, transA: false, b: v, ldb: 3 * d, transB: true,
@@ -157,11 +168,11 @@ private func causalSelfAttentionBackward(qkv: [Float], weights: AttentionWeights
                                         for i in rb..<r1 {
                                             for j in 0...i {
                                                 ds[i * t + j] *= keep[task * t * t + i * t + j]
-                                                pdb[i * t + j] = p[i * t + j] * keep[task * t * t + i * t + j]
+                                                pdb![i * t + j] = p[i * t + j] * keep[task * t * t + i * t + j]
                                             }
                                         }
                                     }
-                                    let weightsBlock = keep == nil ? p + rb * t : UnsafePointer(pdb.baseAddress! + rb * t)
+                                    let weightsBlock = (pdb.map { UnsafePointer($0) } ?? p) + rb * t
                                     gemm(m: r1, n: hd, k: m, a: weightsBlock, lda: t, transA: true,
                                          b: dO + rb * d, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: true)   // dV += P'ᵀ·dO
                                     for i in rb..<r1 {                                                // dS = P ⊙ (dP − Σ P·dP) · scale
@@ -202,8 +213,8 @@ extension Tensor {
                      "cachedCausalAttention: \(tq) queries, \(length) cached of capacity \(capacity), storage of \(keys.count) for \(describeShape(q.shape))")
         let t = length
         let scale = 1 / Float(hd).squareRoot()
-        var weights = [Float](repeating: 0, count: b * h * tq * t)
-        var context = [Float](repeating: 0, count: b * h * tq * hd)
+        var weights = BufferPool.uninitialized(b * h * tq * t)
+        var context = BufferPool.uninitialized(b * h * tq * hd)
         q.data.withUnsafeBufferPointer { qb in
             keys.withUnsafeBufferPointer { kb in
                 values.withUnsafeBufferPointer { vb in

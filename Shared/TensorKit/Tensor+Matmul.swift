@@ -24,7 +24,7 @@ extension Tensor {
         let name = rank == 1 && other.rank == 1 ? "dot" : other.rank == 1 ? "mv" : batch.isEmpty ? "mm" : "bmm"
         // Recorded against the 2-D views a and b, whose own graph leads back to self and other.
         return result.record(name, [a, b]) { g in
-            let g3 = Tensor(shape: batch + [m, n], data: g.data)
+            let g3 = Tensor(sharing: g, shape: batch + [m, n])
             if a.requiresGrad {
                 // dA = dC · Bᵀ, summed back over axes where A was broadcast
                 let full = Tensor.batchedProduct(g3, b, batch: batch, m: m, n: k, k: n, transB: true)
@@ -43,7 +43,7 @@ extension Tensor {
     static func batchedProduct(_ a: Tensor, _ b: Tensor, batch: [Int], m: Int, n: Int, k: Int,
                                transA: Bool = false, transB: Bool = false) -> [Float] {
         let batchCount = batch.product
-        var out = [Float](repeating: 0, count: batchCount * m * n)
+        var out = BufferPool.uninitialized(batchCount * m * n)   // gemm writes every element
         if out.isEmpty { return out }
         let stridesA = broadcastStrides(Array(a.shape.dropLast(2)), to: batch)
         let stridesB = broadcastStrides(Array(b.shape.dropLast(2)), to: batch)
@@ -86,7 +86,7 @@ extension Tensor {
                      "linear: input \(describeShape(x.shape)) × weight \(describeShape(weight.shape)): input features \(x.shape.last ?? 0) and \(inFeatures) differ")
         if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(describeShape(bias.shape)) does not match \(outFeatures) outputs") }
         let rows = x.count / Swift.max(inFeatures, 1)
-        var out = [Float](repeating: 0, count: rows * outFeatures)
+        var out = BufferPool.uninitialized(rows * outFeatures)   // the bias or gemm writes every element
         if let bias {
             out.withUnsafeMutableBufferPointer { o in
                 for r in 0..<rows { (o.baseAddress! + r * outFeatures).update(from: bias.data, count: outFeatures) }
@@ -112,7 +112,7 @@ extension Tensor {
             g.data.withUnsafeBufferPointer { gp in
                 if x.requiresGrad {
                     // dx = g · W : (rows, out) × (out, in)
-                    var dx = [Float](repeating: 0, count: x.count)
+                    var dx = BufferPool.uninitialized(x.count)
                     weight.data.withUnsafeBufferPointer { wp in
                         dx.withUnsafeMutableBufferPointer { d in
                             gemm(m: rows, n: inFeatures, k: outFeatures, a: gp.baseAddress!, lda: outFeatures, transA: false,
@@ -123,7 +123,7 @@ extension Tensor {
                 }
                 if weight.requiresGrad {
                     // dW = gᵀ · x : (out, rows) × (rows, in)
-                    var dw = [Float](repeating: 0, count: weight.count)
+                    var dw = BufferPool.uninitialized(weight.count)
                     x.data.withUnsafeBufferPointer { xp in
                         dw.withUnsafeMutableBufferPointer { d in
                             gemm(m: outFeatures, n: inFeatures, k: rows, a: gp.baseAddress!, lda: outFeatures, transA: true,
@@ -133,7 +133,7 @@ extension Tensor {
                     weight.accumulateGrad(dw)
                 }
                 if let bias, bias.requiresGrad {
-                    var db = [Float](repeating: 0, count: outFeatures)
+                    var db = BufferPool.zeros(outFeatures)
                     for r in 0..<rows { for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] } }
                     bias.accumulateGrad(db)
                 }

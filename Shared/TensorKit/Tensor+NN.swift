@@ -40,7 +40,7 @@ extension Tensor {
     func geluTanh() -> Tensor {
         let c = Float((2 / Double.pi).squareRoot())
         let n = count
-        var out = [Float](repeating: 0, count: n)
+        var out = BufferPool.uninitialized(n)
         data.withUnsafeBufferPointer { xb in
             out.withUnsafeMutableBufferPointer { ob in
                 let (x, o) = (xb.baseAddress!, ob.baseAddress!)
@@ -54,7 +54,7 @@ extension Tensor {
         }
         let a = self
         return Tensor(shape: shape, data: out).record("gelu", [a]) { g in
-            var dx = [Float](repeating: 0, count: n)
+            var dx = BufferPool.uninitialized(n)
             a.data.withUnsafeBufferPointer { xb in
                 g.data.withUnsafeBufferPointer { gb in
                     dx.withUnsafeMutableBufferPointer { db in
@@ -92,7 +92,7 @@ extension Tensor {
     public func softmax(axis: Int = -1) -> Tensor {
         let ax = normalizeAxis(axis, op: "softmax")
         let layout = AxisLayout(shape, axis: ax)
-        var out = [Float](repeating: 0, count: count)
+        var out = BufferPool.zeros(count)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
                 forEachLine(layout) { base, step in
@@ -113,7 +113,7 @@ extension Tensor {
         let probabilities = out
         return Tensor(shape: shape, data: out).record("softmax", [self]) { g in
             // dx = y ⊙ (g − Σ g ⊙ y)
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.zeros(input.count)
             g.data.withUnsafeBufferPointer { gp in
                 probabilities.withUnsafeBufferPointer { y in
                     input.forEachLine(layout) { base, step in
@@ -134,7 +134,7 @@ extension Tensor {
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let ax = normalizeAxis(axis, op: "logSoftmax")
         let layout = AxisLayout(shape, axis: ax)
-        var out = [Float](repeating: 0, count: count)
+        var out = BufferPool.zeros(count)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
                 forEachLine(layout) { base, step in
@@ -151,7 +151,7 @@ extension Tensor {
         let logProbabilities = out
         return Tensor(shape: shape, data: out).record("logSoftmax", [self]) { g in
             // dx = g − softmax(x) · Σ g
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.zeros(input.count)
             g.data.withUnsafeBufferPointer { gp in
                 logProbabilities.withUnsafeBufferPointer { y in
                     input.forEachLine(layout) { base, step in
@@ -196,10 +196,11 @@ extension Tensor {
             precondition(t >= 0 && t < classes, "crossEntropy: target \(t) is out of range for \(classes) classes")
         }
         // Each row's log Σ exp, rows split over the cores; the loss is then summed in row order.
-        var rowLSE = [Float](repeating: 0, count: rows)
+        // kept for backward as a tensor, so its storage goes back to the pool
+        let rowLSE = Tensor(shape: [rows], data: BufferPool.uninitialized(rows))
         let parts = splits(rows, work: rows * classes, threshold: 1 << 15)
         data.withUnsafeBufferPointer { xb in
-            rowLSE.withUnsafeMutableBufferPointer { lb in
+            rowLSE.data.withUnsafeMutableBufferPointer { lb in
                 let (x, l) = (xb.baseAddress!, lb.baseAddress!)
                 parallelFor(parts.count) { part in
                     for r in parts[part] { l[r] = logSumExp(x + r * classes, classes) }
@@ -209,7 +210,7 @@ extension Tensor {
         var total: Double = 0
         var counted = 0
         for r in 0..<rows where targets[r] != ignoreIndex {
-            total += Double(rowLSE[r] - data[r * classes + targets[r]])
+            total += Double(rowLSE.data[r] - data[r * classes + targets[r]])
             counted += 1
         }
         let loss = counted > 0 ? Float(total / Double(counted)) : .nan
@@ -217,21 +218,27 @@ extension Tensor {
         return Tensor(shape: [], data: [loss]).record("crossEntropy", [self]) { g in
             guard counted > 0 else { return }
             let scale = g.data[0] / Float(counted)
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.uninitialized(input.count)
             input.data.withUnsafeBufferPointer { xb in
-                back.withUnsafeMutableBufferPointer { bb in
-                    let (x, b) = (xb.baseAddress!, bb.baseAddress!)
-                    parallelFor(parts.count) { part in
-                        for r in parts[part] where targets[r] != ignoreIndex {
-                            // softmax − one-hot, scaled: exp(x − lse)·scale
-                            let (row, out) = (x + r * classes, b + r * classes)
-                            let lse = SIMD16<Float>(repeating: rowLSE[r])
-                            var c = 0
-                            while c < classes {
-                                store16(vectorExp(load16(row, c, classes) - lse) * scale, out, c, classes)
-                                c += 16
+                rowLSE.data.withUnsafeBufferPointer { rowLSE in
+                    back.withUnsafeMutableBufferPointer { bb in
+                        let (x, b) = (xb.baseAddress!, bb.baseAddress!)
+                        parallelFor(parts.count) { part in
+                            for r in parts[part] {
+                                let (row, out) = (x + r * classes, b + r * classes)
+                                if targets[r] == ignoreIndex {                     // not counted: no gradient
+                                    out.update(repeating: 0, count: classes)
+                                    continue
+                                }
+                                // softmax − one-hot, scaled: exp(x − lse)·scale
+                                let lse = SIMD16<Float>(repeating: rowLSE[r])
+                                var c = 0
+                                while c < classes {
+                                    store16(vectorExp(load16(row, c, classes) - lse) * scale, out, c, classes)
+                                    c += 16
+                                }
+                                out[targets[r]] -= scale
                             }
-                            out[targets[r]] -= scale
                         }
                     }
                 }
@@ -251,7 +258,7 @@ extension Tensor {
         precondition(idShape.product == ids.count, "embedding: \(ids.count) ids do not fill shape \(describeShape(idShape))")
         let (vocabulary, dim) = (weight.shape[0], weight.shape[1])
         for id in ids { precondition(id >= 0 && id < vocabulary, "embedding: id \(id) is out of range for a vocabulary of \(vocabulary)") }
-        var out = [Float](repeating: 0, count: ids.count * dim)
+        var out = BufferPool.uninitialized(ids.count * dim)
         weight.data.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { o in
                 for (k, id) in ids.enumerated() {
@@ -260,7 +267,7 @@ extension Tensor {
             }
         }
         return Tensor(shape: idShape + [dim], data: out).record("embedding", [weight]) { g in
-            var back = [Float](repeating: 0, count: weight.count)
+            var back = BufferPool.zeros(weight.count)
             g.data.withUnsafeBufferPointer { gp in
                 for (k, id) in ids.enumerated() {
                     for j in 0..<dim { back[id * dim + j] += gp[k * dim + j] }
@@ -281,16 +288,17 @@ extension Tensor {
         if let weight { precondition(weight.shape == [d], "layerNorm: weight \(describeShape(weight.shape)) does not match last axis \(d) of \(describeShape(shape))") }
         if let bias { precondition(bias.shape == [d], "layerNorm: bias \(describeShape(bias.shape)) does not match last axis \(d) of \(describeShape(shape))") }
         let rows = count / Swift.max(d, 1)
-        var normalized = [Float](repeating: 0, count: count)  // x̂, kept for backward
-        var inverseStd = [Float](repeating: 0, count: rows)
-        var out = [Float](repeating: 0, count: count)
+        // x̂ and 1 / σ per row, kept for backward (as tensors, so their storage goes back to the pool)
+        let normalized = Tensor(shape: shape, data: BufferPool.uninitialized(count))
+        let inverseStd = Tensor(shape: [rows], data: BufferPool.uninitialized(rows))
+        var out = BufferPool.uninitialized(count)
         let w = weight?.data ?? [Float](repeating: 1, count: d), b = bias?.data ?? [Float](repeating: 0, count: d)
         // Rows are independent: split over the cores, each row computed the same way.
         let parts = splits(rows, work: count, threshold: 1 << 15)
         data.withUnsafeBufferPointer { xb in
-            normalized.withUnsafeMutableBufferPointer { nb in
+            normalized.data.withUnsafeMutableBufferPointer { nb in
                 out.withUnsafeMutableBufferPointer { ob in
-                    inverseStd.withUnsafeMutableBufferPointer { ib in
+                    inverseStd.data.withUnsafeMutableBufferPointer { ib in
                         let (x, nrm, o, inverse) = (xb.baseAddress!, nb.baseAddress!, ob.baseAddress!, ib.baseAddress!)
                         parallelFor(parts.count) { part in
                             for r in parts[part] {
@@ -317,36 +325,38 @@ extension Tensor {
         let input = self
         let inputs = [self] + [weight, bias].compactMap { $0 }
         return Tensor(shape: shape, data: out).record("layerNorm", inputs) { g in
-            var dx = [Float](repeating: 0, count: input.count)
-            var dw = [Float](repeating: 0, count: d)
-            var db = [Float](repeating: 0, count: d)
+            var dx = BufferPool.uninitialized(input.count)
+            var dw = BufferPool.zeros(d)
+            var db = BufferPool.zeros(d)
             g.data.withUnsafeBufferPointer { gb in
-                normalized.withUnsafeBufferPointer { nb in
-                    dx.withUnsafeMutableBufferPointer { dxb in
-                        let (gp, nrm, dxp) = (gb.baseAddress!, nb.baseAddress!, dxb.baseAddress!)
-                        // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)): per row, in parallel
-                        parallelFor(parts.count) { part in
-                            for r in parts[part] {
-                                let base = r * d
-                                var sumG: Float = 0, sumGX: Float = 0
-                                for j in 0..<d {
-                                    let gh = gp[base + j] * w[j]
-                                    sumG += gh
-                                    sumGX += gh * nrm[base + j]
-                                }
-                                let meanG = sumG / Float(d), meanGX = sumGX / Float(d)
-                                for j in 0..<d {
-                                    dxp[base + j] = inverseStd[r] * (gp[base + j] * w[j] - meanG - nrm[base + j] * meanGX)
+                normalized.data.withUnsafeBufferPointer { nb in
+                    inverseStd.data.withUnsafeBufferPointer { inverseStd in
+                        dx.withUnsafeMutableBufferPointer { dxb in
+                            let (gp, nrm, dxp) = (gb.baseAddress!, nb.baseAddress!, dxb.baseAddress!)
+                            // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)): per row, in parallel
+                            parallelFor(parts.count) { part in
+                                for r in parts[part] {
+                                    let base = r * d
+                                    var sumG: Float = 0, sumGX: Float = 0
+                                    for j in 0..<d {
+                                        let gh = gp[base + j] * w[j]
+                                        sumG += gh
+                                        sumGX += gh * nrm[base + j]
+                                    }
+                                    let meanG = sumG / Float(d), meanGX = sumGX / Float(d)
+                                    for j in 0..<d {
+                                        dxp[base + j] = inverseStd[r] * (gp[base + j] * w[j] - meanG - nrm[base + j] * meanGX)
+                                    }
                                 }
                             }
-                        }
-                        // dw and db sum over rows: one pass in row order, whatever the threads
-                        if weight != nil || bias != nil {
-                            for r in 0..<rows {
-                                let base = r * d
-                                for j in 0..<d {
-                                    dw[j] += gp[base + j] * nrm[base + j]
-                                    db[j] += gp[base + j]
+                            // dw and db sum over rows: one pass in row order, whatever the threads
+                            if weight != nil || bias != nil {
+                                for r in 0..<rows {
+                                    let base = r * d
+                                    for j in 0..<d {
+                                        dw[j] += gp[base + j] * nrm[base + j]
+                                        db[j] += gp[base + j]
+                                    }
                                 }
                             }
                         }
@@ -365,8 +375,8 @@ extension Tensor {
         let d = shape[rank - 1]
         if let weight { precondition(weight.shape == [d], "rmsNorm: weight \(describeShape(weight.shape)) does not match last axis \(d) of \(describeShape(shape))") }
         let rows = count / Swift.max(d, 1)
-        var inverseRMS = [Float](repeating: 0, count: rows)
-        var out = [Float](repeating: 0, count: count)
+        var inverseRMS = BufferPool.zeros(rows)
+        var out = BufferPool.zeros(count)
         let w = weight?.data
         data.withUnsafeBufferPointer { x in
             for r in 0..<rows {
@@ -380,8 +390,8 @@ extension Tensor {
         }
         let input = self
         return Tensor(shape: shape, data: out).record("rmsNorm", [self] + [weight].compactMap { $0 }) { g in
-            var dx = [Float](repeating: 0, count: input.count)
-            var dw = [Float](repeating: 0, count: d)
+            var dx = BufferPool.zeros(input.count)
+            var dw = BufferPool.zeros(d)
             input.data.withUnsafeBufferPointer { x in
                 g.data.withUnsafeBufferPointer { gp in
                     for r in 0..<rows {

@@ -49,7 +49,7 @@ extension Tensor {
     public func sum(axis: Int, keepDim: Bool = false) -> Tensor {
         let ax = normalizeAxis(axis, op: "sum")
         let layout = AxisLayout(shape, axis: ax)
-        var out = [Float](repeating: 0, count: layout.outer * layout.inner)
+        var out = BufferPool.zeros(layout.outer * layout.inner)
         data.withUnsafeBufferPointer { x in
             reduceAlong(layout) { o, base, step in
                 var s: Float = 0
@@ -82,7 +82,7 @@ extension Tensor {
         let out = winners.map { data[$0] }
         let input = self
         return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out).record("max", [self]) { g in
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.zeros(input.count)
             for (k, off) in winners.enumerated() { back[off] += g.data[k] }
             input.accumulateGrad(back)
         }
@@ -135,7 +135,7 @@ extension Tensor {
     public func logsumexp(axis: Int, keepDim: Bool = false) -> Tensor {
         let ax = normalizeAxis(axis, op: "logsumexp")
         let layout = AxisLayout(shape, axis: ax)
-        var out = [Float](repeating: 0, count: layout.outer * layout.inner)
+        var out = BufferPool.zeros(layout.outer * layout.inner)
         data.withUnsafeBufferPointer { x in
             reduceAlong(layout) { o, base, step in
                 var m = -Float.infinity
@@ -150,7 +150,7 @@ extension Tensor {
         let result = Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out)
         return result.record("logsumexp", [self]) { g in
             // d/dx logsumexp = softmax(x)
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.zeros(input.count)
             input.data.withUnsafeBufferPointer { x in
                 input.reduceAlong(layout) { o, base, step in
                     for i in 0..<layout.n {

@@ -20,8 +20,8 @@ extension Tensor {
                      "reshape: shape \(describeShape(shape)) (\(count) elements) cannot become \(describeShape(newShape))")
         if target == shape { return self }
         let input = self
-        return Tensor(shape: target, data: data).record("view", [self]) { g in
-            input.accumulateGrad(g.data)
+        return Tensor(sharing: self, shape: target).record("view", [self]) { g in
+            input.accumulateGrad(Tensor(sharing: g, shape: input.shape))
         }
     }
 
@@ -63,7 +63,7 @@ extension Tensor {
         let outShape = order.map { shape[$0] }
         let inStrides = strides
         let readStrides = order.map { inStrides[$0] }
-        var out = [Float](repeating: 0, count: count)
+        var out = BufferPool.uninitialized(count)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 forEachRow(outShape, readStrides, readStrides) { o, i, step, _, _, n in
@@ -125,7 +125,7 @@ extension Tensor {
         let inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
         outShape[ax] = indices.count
-        var out = [Float](repeating: 0, count: outer * indices.count * inner)
+        var out = BufferPool.zeros(outer * indices.count * inner)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for o in 0..<outer {
@@ -138,7 +138,7 @@ extension Tensor {
         }
         let input = self
         return Tensor(shape: outShape, data: out).record("indexSelect", [self]) { g in
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.zeros(input.count)
             g.data.withUnsafeBufferPointer { gp in
                 for o in 0..<outer {
                     for (k, i) in indices.enumerated() {
@@ -157,7 +157,7 @@ extension Tensor {
     public func scatterRows(_ rows: [Int], count: Int) -> Tensor {
         precondition(rank >= 1 && rows.count == shape[0], "scatterRows: \(rows.count) row indices for shape \(describeShape(shape))")
         let inner = shape[1...].reduce(1, *)
-        var out = [Float](repeating: 0, count: count * inner)
+        var out = BufferPool.zeros(count * inner)
         data.withUnsafeBufferPointer { src in
             for (k, r) in rows.enumerated() {
                 precondition(r >= 0 && r < count, "scatterRows: row \(r) is out of range for \(count) rows")
@@ -196,7 +196,7 @@ extension Tensor {
         let out = sourceOffsets.map { data[$0] }
         let input = self
         return Tensor(shape: indexShape, data: out).record("gather", [self]) { g in
-            var back = [Float](repeating: 0, count: input.count)
+            var back = BufferPool.zeros(input.count)
             for (k, off) in sourceOffsets.enumerated() { back[off] += g.data[k] }
             input.accumulateGrad(back)
         }
@@ -218,7 +218,7 @@ extension Tensor {
         let rowWidth = inners.reduce(0, +)
         var outShape = first.shape
         outShape[ax] = tensors.map { $0.shape[ax] }.reduce(0, +)
-        var out = [Float](repeating: 0, count: outer * rowWidth)
+        var out = BufferPool.zeros(outer * rowWidth)
         var column = 0
         for (t, w) in zip(tensors, inners) {
             t.data.withUnsafeBufferPointer { src in
@@ -230,7 +230,7 @@ extension Tensor {
             var column = 0
             for (t, w) in zip(tensors, inners) {
                 if t.requiresGrad {
-                    var back = [Float](repeating: 0, count: t.count)
+                    var back = BufferPool.zeros(t.count)
                     for o in 0..<outer { for j in 0..<w { back[o * w + j] = g.data[o * rowWidth + column + j] } }
                     t.accumulateGrad(back)
                 }

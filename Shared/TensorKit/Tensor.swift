@@ -27,6 +27,8 @@ public final class Tensor {
     var backwardFn: ((Tensor) -> Void)?
     /// The op that made this tensor, for error messages and graph printing.
     public internal(set) var op: String = "leaf"
+    /// Set when other tensors share `data` (see BufferPool.swift).
+    var share: SharedStorage?
 
     /// Makes a tensor of the given shape from row-major `data`.
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
@@ -36,6 +38,10 @@ public final class Tensor {
         self.shape = shape
         self.data = data
         self.requiresGrad = requiresGrad
+    }
+
+    deinit {
+        giveStorageBack()
     }
 
     /// A tensor of `shape` whose elements are all `value`.

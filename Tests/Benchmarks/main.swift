@@ -91,6 +91,11 @@ func benchmarkTrain(_ name: String, profileSteps: Int? = nil, context: Int = 128
     let label = reportName ?? "train-\(name)"
     report(label, Double(batch * context) / seconds, "tokens/s")
     report(label + "-peak-memory", peakMemoryMB(), "MB")
+    // Buffers of 4 KB or more that steps past the warm-up still take from the allocator
+    // rather than from dead tensors (BufferPool): 0 means a step reuses all its storage.
+    BufferPool.resetStatistics()
+    for _ in 0..<4 { step() }
+    report(label + "-fresh-buffers-per-step", Double(BufferPool.statistics.fresh + BufferPool.statistics.copied) / 4, "buffers")
 }
 
 /// Cached decoding deep into the context: after a prompt of `context` − 16 random tokens has
@@ -148,7 +153,10 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
     ("profile-forward", profileForward),
-    ("profile-train-char", { benchmarkTrain("char", profileSteps: 2) }),
+    ("profile-train-char", {
+        let steps = ProcessInfo.processInfo.environment["PROFILE_STEPS"].flatMap { Int($0) } ?? 2
+        benchmarkTrain("char", profileSteps: steps)
+    }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -189,6 +189,21 @@ final class TensorOpsTests: XCTestCase {
         assertClose(Tensor([[0, 7]]).crossEntropy(targets: [0], ignoreIndex: 1), [Float(log(1 + exp(7.0)))], accuracy: 1e-5)
     }
 
+    func testCrossEntropyGivesIgnoredRowsNoGradientEvenInReusedStorage() {
+        // Leave dirty storage of the gradient's size (3 rows of 600 classes) in the pool.
+        BufferPool.removeAll()
+        for _ in 0..<3 { _ = Tensor(shape: [3, 600], data: BufferPool.uninitialized(1800)) }
+        var dirty: Tensor? = Tensor(shape: [3, 600], data: BufferPool.uninitialized(1800))
+        dirty!.data.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) }
+        dirty = nil
+        let logits = TorchGenerator(seed: 0).randn([3, 600]).requiringGrad()
+        logits.crossEntropy(targets: [5, -100, 7]).backward()
+        let grad = logits.grad!.rows
+        XCTAssertEqual(grad[1], [Float](repeating: 0, count: 600), "the ignored row")
+        XCTAssertEqual(grad[0].reduce(0, +), 0, accuracy: 1e-6, "softmax − one-hot sums to 0")
+        XCTAssertLessThan(grad[2][7], 0)
+    }
+
     func testNormalisations() {
         let x = Tensor([[1, 2, 3, 4], [-2, 0, 2, 10]])
         let y = x.layerNorm(weight: nil, bias: nil, eps: 0)

@@ -193,8 +193,11 @@ func multiplyBand(rows: Range<Int>, panels: Range<Int>, n: Int, k: Int, _ A: Ope
     let kc = min(k, GemmBlocking.kc), blockPanels = GemmBlocking.nc / nr
     let fullPanels = n / nr                       // panels of 32 columns; a last ragged one is always packed
     let packedPanels = readBInPlace ? (panels.upperBound > fullPanels ? 1 : 0) : min(panels.count, blockPanels)
-    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, kc * nr * packedPanels))
-    defer { buffer.deallocate() }
+    // A plain take and give back, not `withScratch`: the kernels below must inline into this
+    // function, and inside a closure the compiler stopped inlining their SIMD loads.
+    let scratchCount = max(1, kc * nr * packedPanels)
+    let buffer = BufferPool.shared.takeScratch(scratchCount)
+    defer { BufferPool.shared.giveBackScratch(buffer, count: scratchCount) }
     for first in stride(from: panels.lowerBound, to: panels.upperBound, by: blockPanels) {
         let block = first..<min(panels.upperBound, first + blockPanels)
         for p0 in stride(from: 0, to: k, by: kc) {

@@ -29,6 +29,14 @@ public enum TensorKitConfig {
     /// can; false takes the step-by-step path of separate ops (for tests and the benchmarks
     /// that measure what fusing gains).
     nonisolated(unsafe) public static var fusedAttention = true
+
+    /// The most bytes of dead tensors' storage `BufferPool` keeps for reuse: the environment
+    /// variable TENSORKIT_BUFFER_POOL_MB if set (0 turns the pool off, to measure what it
+    /// gains), else 1 GB.
+    nonisolated(unsafe) public static var bufferPoolLimit: Int = {
+        if let text = ProcessInfo.processInfo.environment["TENSORKIT_BUFFER_POOL_MB"], let n = Int(text), n >= 0 { return n << 20 }
+        return 1 << 30
+    }()
 }
 
 /// Tells glibc's allocator to keep freed memory for reuse instead of returning it to the system.

@@ -1,0 +1,201 @@
+import XCTest
+@testable import TensorKit
+
+/// The pool of dead tensors' storage: reuse, zeroing, shared storage, the size limit.
+final class BufferPoolTests: XCTestCase {
+    override func setUp() {
+        BufferPool.removeAll()
+        BufferPool.resetStatistics()
+    }
+
+    override func tearDown() {
+        TensorKitConfig.bufferPoolLimit = 1 << 30
+        BufferPool.removeAll()
+    }
+
+    func address(_ array: [Float]) -> UInt { array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+
+    /// Allocates `sizes` twice through the pool, so that it keeps them from now on.
+    func recurring(_ sizes: Int...) {
+        for size in sizes { for _ in 0..<2 { _ = BufferPool.uninitialized(size) } }
+        BufferPool.resetStatistics()
+    }
+
+    func testASizeMetOnceIsNotKept() {
+        var once: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+        once = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 0)
+        var twice: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+        twice = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 1, "needed a second time, it is kept")
+        XCTAssertEqual(BufferPool.statistics.fresh, 2)
+    }
+
+    func testADeadTensorsStorageServesTheNextTensorOfItsSize() {
+        recurring(4096)
+        var first: Tensor? = Tensor(shape: [64, 64], repeating: 3)
+        let storage = address(first!.data)
+        first = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 1)
+        XCTAssertEqual(BufferPool.heldBytes, 4096 * 4)
+
+        let reused = BufferPool.uninitialized(4096)
+        XCTAssertEqual(address(reused), storage, "the same memory comes back")
+        XCTAssertEqual(BufferPool.statistics.reused, 1)
+        XCTAssertEqual(BufferPool.statistics.copied, 0)
+        XCTAssertEqual(BufferPool.heldBytes, 0)
+
+        // Another size is not served from it.
+        _ = BufferPool.uninitialized(4097)
+        XCTAssertEqual(BufferPool.statistics.fresh, 1)
+    }
+
+    func testZerosAreZeroEvenInReusedStorage() {
+        recurring(2048)
+        var dead: Tensor? = Tensor(shape: [2048], repeating: 7)
+        dead = nil
+        let zeros = BufferPool.zeros(2048)
+        XCTAssertEqual(BufferPool.statistics.reused, 1)
+        XCTAssertEqual(zeros, [Float](repeating: 0, count: 2048))
+    }
+
+    func testSmallTensorsAreLeftToTheAllocator() {
+        recurring(1023)
+        var small: Tensor? = Tensor(shape: [1023], repeating: 1)
+        small = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 0)
+        XCTAssertEqual(BufferPool.heldBytes, 0)
+    }
+
+    func testStorageSharedByAReshapeGoesBackOnlyWhenBothHaveDied() {
+        recurring(2048)
+        var source: Tensor? = Tensor(shape: [32, 64], repeating: 1)
+        var view: Tensor? = source!.reshape([2048])
+        source = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 0, "the view still uses the storage")
+        var other = BufferPool.uninitialized(2048)
+        other.withUnsafeMutableBufferPointer { $0.update(repeating: 9) }
+        XCTAssertEqual(view!.data, [Float](repeating: 1, count: 2048), "the view's values are untouched")
+        view = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 1)
+    }
+
+    func testTheLastOfAChainOfViewsToDieGivesTheStorageBack() {
+        // The view holds its source in `inputs`, so the source dies inside the view's deinit.
+        recurring(2048)
+        var view: Tensor? = Tensor(shape: [32, 64], repeating: 1).requiringGrad().reshape([2048])
+        XCTAssertEqual(view!.op, "view")
+        view = nil
+        XCTAssertEqual(BufferPool.statistics.returned, 1)
+    }
+
+    func testAGradientTakenFromAnotherTensorKeepsItsValues() {
+        // backward() gives a leaf a gradient sharing the storage of a temporary that then dies.
+        recurring(2048)
+        let x = Tensor(shape: [64, 32], repeating: 2).requiringGrad()
+        (x * 3).sum().backward()
+        let gradient = x.grad!.data
+        // Reuse every free buffer of that size, writing into it.
+        var taken: [[Float]] = []
+        for _ in 0..<4 {
+            var buffer = BufferPool.uninitialized(2048)
+            buffer.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
+            taken.append(buffer)
+        }
+        XCTAssertEqual(gradient, [Float](repeating: 3, count: 2048))
+        XCTAssertEqual(x.grad!.data, [Float](repeating: 3, count: 2048))
+        XCTAssertEqual(BufferPool.statistics.copied, 0, "no shared buffer was handed out")
+    }
+
+    func testAnArrayStillHeldOutsideIsCopiedOnItsFirstWrite() {
+        recurring(4096)
+        var dead: Tensor? = Tensor(shape: [4096], repeating: 5)
+        let kept = dead!.data          // a plain array, which the pool cannot see
+        dead = nil
+        var reused = BufferPool.uninitialized(4096)
+        reused.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        XCTAssertEqual(kept, [Float](repeating: 5, count: 4096), "copy-on-write protected it")
+        XCTAssertEqual(BufferPool.statistics.copied, 1, "and the pool counted the copy")
+    }
+
+    func testThePoolKeepsToItsLimitLettingGoOfTheOldestSizes() {
+        recurring(4096, 4000, 3000, 2000, 3500)
+        TensorKitConfig.bufferPoolLimit = 3 * 4096 * 4      // three buffers of 4,096 floats
+        for size in [4096, 4000, 3000, 2000, 3500] {
+            var t: Tensor? = Tensor(shape: [size], repeating: 1)
+            t = nil
+        }
+        XCTAssertLessThanOrEqual(BufferPool.heldBytes, TensorKitConfig.bufferPoolLimit)
+        XCTAssertEqual(BufferPool.statistics.returned, 5)
+        XCTAssertEqual(BufferPool.statistics.released, 2, "the two sizes given back first")
+        XCTAssertEqual(BufferPool.heldBytes, (3000 + 2000 + 3500) * 4)
+        _ = BufferPool.uninitialized(4096)
+        _ = BufferPool.uninitialized(3500)
+        XCTAssertEqual(BufferPool.statistics.fresh, 1, "4,096 was let go, 3,500 was kept")
+        XCTAssertEqual(BufferPool.statistics.reused, 1)
+    }
+
+    func testASizeLeftBehindIsLetGoOnceOthersKeepBeingAllocated() {
+        recurring(5000)
+        var dead: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+        dead = nil
+        XCTAssertEqual(BufferPool.heldBytes, 5000 * 4)
+        // Shapes that keep changing (as when generating without a cache): 5,000 is not needed again.
+        for step in 0..<Int(BufferPool.forgetAfter) + 64 { _ = BufferPool.uninitialized(6000 + step) }
+        XCTAssertEqual(BufferPool.heldBytes, 0)
+        XCTAssertEqual(BufferPool.statistics.released, 1)
+    }
+
+    func testInASteadyStateNothingIsForgotten() {
+        recurring(5000, 7000)
+        for _ in 0..<1000 {
+            var a: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+            var b: Tensor? = Tensor(shape: [7000], data: BufferPool.uninitialized(7000))
+            a = nil; b = nil
+        }
+        XCTAssertEqual(BufferPool.statistics.fresh, 2, "only the first of each size")
+        XCTAssertEqual(BufferPool.statistics.released, 0)
+        XCTAssertEqual(BufferPool.heldBytes, 12000 * 4)
+    }
+
+    func testALimitOfZeroTurnsThePoolOff() {
+        TensorKitConfig.bufferPoolLimit = 0
+        var t: Tensor? = Tensor(shape: [4096], repeating: 1)
+        t = nil
+        _ = BufferPool.uninitialized(4096)
+        XCTAssertEqual(BufferPool.statistics, BufferPool.Statistics())
+        XCTAssertEqual(BufferPool.heldBytes, 0)
+    }
+
+    func testScratchMemoryIsReused() {
+        let first = BufferPool.withScratch(5000) { UInt(bitPattern: $0) }    // met once: freed
+        let second = BufferPool.withScratch(5000) { UInt(bitPattern: $0) }   // twice: kept
+        let third = BufferPool.withScratch(5000) { UInt(bitPattern: $0) }
+        _ = first
+        XCTAssertEqual(second, third)
+        XCTAssertEqual(BufferPool.statistics.fresh, 2)
+        XCTAssertEqual(BufferPool.statistics.reused, 1)
+    }
+
+    func testAMatmulAfterWarmUpAllocatesNothingFresh() {
+        let g = TorchGenerator(seed: 0)
+        let a = g.rand([96, 200]).requiringGrad(), b = g.rand([200, 160]).requiringGrad()
+        func step() -> [Float] {
+            a.zeroGrad(); b.zeroGrad()
+            let loss = a.matmul(b).gelu(approximate: true).sum()
+            loss.backward()
+            return a.grad!.data + b.grad!.data
+        }
+        let threads = TensorKitConfig.threadCount
+        TensorKitConfig.threadCount = 1       // scratch blocks needed one at a time, the same each step
+        defer { TensorKitConfig.threadCount = threads }
+        let first = step()
+        _ = step()                            // sizes allocated a second time are kept from now on
+        BufferPool.resetStatistics()
+        let second = step()
+        XCTAssertEqual(first, second, "reused storage gives the same bits")
+        XCTAssertEqual(BufferPool.statistics.fresh, 0)
+        XCTAssertEqual(BufferPool.statistics.copied, 0)
+        XCTAssertGreaterThan(BufferPool.statistics.reused, 3)
+    }
+}
