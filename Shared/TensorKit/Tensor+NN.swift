@@ -295,32 +295,39 @@ extension Tensor {
         let w = weight?.data ?? [Float](repeating: 1, count: d), b = bias?.data ?? [Float](repeating: 0, count: d)
         // Rows are independent: split over the cores, each row computed the same way.
         let parts = splits(rows, work: count, threshold: 1 << 15)
+        // The sums run element by element, in order (as PyTorch's reference results were matched
+        // with); the per-element work runs 16 lanes at a time, computing exactly the same values.
         data.withUnsafeBufferPointer { xb in
-            normalized.data.withUnsafeMutableBufferPointer { nb in
+          w.withUnsafeBufferPointer { wb in
+            b.withUnsafeBufferPointer { bb in
+              normalized.data.withUnsafeMutableBufferPointer { nb in
                 out.withUnsafeMutableBufferPointer { ob in
-                    inverseStd.data.withUnsafeMutableBufferPointer { ib in
-                        let (x, nrm, o, inverse) = (xb.baseAddress!, nb.baseAddress!, ob.baseAddress!, ib.baseAddress!)
-                        parallelFor(parts.count) { part in
-                            for r in parts[part] {
-                                let base = r * d
-                                var mean: Float = 0
-                                for j in 0..<d { mean += x[base + j] }
-                                mean /= Float(d)
-                                var variance: Float = 0
-                                for j in 0..<d { let c = x[base + j] - mean; variance += c * c }
-                                variance /= Float(d)
-                                let inv = 1 / Foundation.sqrt(variance + eps)
-                                inverse[r] = inv
-                                for j in 0..<d {
-                                    let n = (x[base + j] - mean) * inv
-                                    nrm[base + j] = n
-                                    o[base + j] = n * w[j] + b[j]
-                                }
+                  inverseStd.data.withUnsafeMutableBufferPointer { ib in
+                    let (wp, bp, inverse) = (wb.baseAddress!, bb.baseAddress!, ib.baseAddress!)
+                    parallelFor(parts.count) { part in
+                        for r in parts[part] {
+                            let (x, nrm, o) = (xb.baseAddress! + r * d, nb.baseAddress! + r * d, ob.baseAddress! + r * d)
+                            var mean: Float = 0
+                            for j in 0..<d { mean += x[j] }
+                            mean /= Float(d)
+                            var variance: Float = 0
+                            for j in 0..<d { let c = x[j] - mean; variance += c * c }
+                            variance /= Float(d)
+                            let inv = 1 / Foundation.sqrt(variance + eps)
+                            inverse[r] = inv
+                            let (meanV, invV) = (SIMD16<Float>(repeating: mean), SIMD16<Float>(repeating: inv))
+                            for j in stride(from: 0, to: d, by: 16) {
+                                let n = (load16(x, j, d) - meanV) * invV                            // x̂
+                                store16(n, nrm, j, d)
+                                store16(n * load16(wp, j, d) + load16(bp, j, d), o, j, d)       // x̂ · w + b
                             }
                         }
                     }
+                  }
                 }
+              }
             }
+          }
         }
         let input = self
         let inputs = [self] + [weight, bias].compactMap { $0 }
@@ -329,39 +336,55 @@ extension Tensor {
             var dw = BufferPool.zeros(d)
             var db = BufferPool.zeros(d)
             g.data.withUnsafeBufferPointer { gb in
+              w.withUnsafeBufferPointer { wb in
                 normalized.data.withUnsafeBufferPointer { nb in
-                    inverseStd.data.withUnsafeBufferPointer { inverseStd in
-                        dx.withUnsafeMutableBufferPointer { dxb in
-                            let (gp, nrm, dxp) = (gb.baseAddress!, nb.baseAddress!, dxb.baseAddress!)
-                            // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)): per row, in parallel
-                            parallelFor(parts.count) { part in
-                                for r in parts[part] {
-                                    let base = r * d
-                                    var sumG: Float = 0, sumGX: Float = 0
-                                    for j in 0..<d {
-                                        let gh = gp[base + j] * w[j]
-                                        sumG += gh
-                                        sumGX += gh * nrm[base + j]
-                                    }
-                                    let meanG = sumG / Float(d), meanGX = sumGX / Float(d)
-                                    for j in 0..<d {
-                                        dxp[base + j] = inverseStd[r] * (gp[base + j] * w[j] - meanG - nrm[base + j] * meanGX)
-                                    }
+                  inverseStd.data.withUnsafeBufferPointer { inverseStd in
+                    dx.withUnsafeMutableBufferPointer { dxb in
+                        let wp = wb.baseAddress!
+                        // dx̂ = g · w;  dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)): per row, in parallel
+                        parallelFor(parts.count) { part in
+                            for r in parts[part] {
+                                let (gp, nrm, dxp) = (gb.baseAddress! + r * d, nb.baseAddress! + r * d, dxb.baseAddress! + r * d)
+                                var sumG: Float = 0, sumGX: Float = 0
+                                for j in 0..<d {
+                                    let gh = gp[j] * wp[j]
+                                    sumG += gh
+                                    sumGX += gh * nrm[j]
+                                }
+                                let meanG = SIMD16<Float>(repeating: sumG / Float(d))
+                                let meanGX = SIMD16<Float>(repeating: sumGX / Float(d))
+                                let inv = SIMD16<Float>(repeating: inverseStd[r])
+                                for j in stride(from: 0, to: d, by: 16) {
+                                    let gh = load16(gp, j, d) * load16(wp, j, d)
+                                    store16(inv * (gh - meanG - load16(nrm, j, d) * meanGX), dxp, j, d)
                                 }
                             }
-                            // dw and db sum over rows: one pass in row order, whatever the threads
-                            if weight != nil || bias != nil {
-                                for r in 0..<rows {
-                                    let base = r * d
-                                    for j in 0..<d {
-                                        dw[j] += gp[base + j] * nrm[base + j]
-                                        db[j] += gp[base + j]
+                        }
+                    }
+                    // dw and db sum over rows, each column in row order: columns split over
+                    // the cores in groups of 16, so the sums are the same whatever the threads.
+                    if weight != nil || bias != nil {
+                        dw.withUnsafeMutableBufferPointer { dwb in
+                            db.withUnsafeMutableBufferPointer { dbb in
+                                let groups = splits((d + 15) / 16, work: input.count, threshold: 1 << 15)
+                                parallelFor(groups.count) { part in
+                                    for j in groups[part].lazy.map({ $0 * 16 }) {
+                                        var sumW = SIMD16<Float>(), sumB = SIMD16<Float>()
+                                        for r in 0..<rows {
+                                            let g = load16(gb.baseAddress! + r * d, j, d)
+                                            sumW += g * load16(nb.baseAddress! + r * d, j, d)
+                                            sumB += g
+                                        }
+                                        store16(sumW, dwb.baseAddress!, j, d)
+                                        store16(sumB, dbb.baseAddress!, j, d)
                                     }
                                 }
                             }
                         }
                     }
+                  }
                 }
+              }
             }
             input.accumulateGrad(dx)
             weight?.accumulateGrad(dw)
