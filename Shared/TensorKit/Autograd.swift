@@ -9,6 +9,10 @@ import Foundation
 /// so one flag is enough.
 enum GradMode {
     nonisolated(unsafe) static var isEnabled = true
+    /// True while `backward()` runs (its closures run with recording off).
+    nonisolated(unsafe) static var inBackward = false
+    /// Whether this is training work, whose tensors' storage `BufferPool` keeps for reuse.
+    static var isTraining: Bool { isEnabled || inBackward }
 }
 
 /// Runs `body` without recording the autograd graph (PyTorch's `torch.no_grad()`):
@@ -97,6 +101,9 @@ extension Tensor {
 
         // Intermediate gradients live only for this pass; leaves keep theirs.
         accumulateGrad(seed)
+        let wasInBackward = GradMode.inBackward
+        GradMode.inBackward = true
+        defer { GradMode.inBackward = wasInBackward }
         withNoGrad {
             for node in order.reversed() {
                 guard let fn = node.backwardFn, let g = node.grad else { continue }

@@ -19,9 +19,15 @@ import Synchronization
 ///     // … write every element of out …
 ///     let y = Tensor(shape: [rows, columns], data: out)    // its deinit gives `out` back
 ///
-/// Only sizes that have had to be allocated at least twice are kept: a size met once may
-/// never come back (generating without a cache makes tensors one position longer at every
-/// step), while a training step's sizes all come back from its second step on. The pool
+/// The pool serves training: it keeps storage given back while the graph is being recorded
+/// or `backward()` runs. Inference (under `withNoGrad`: evaluation, generation) leaves its
+/// memory to the allocator, which can reuse it for tensors of any size — a long prompt's
+/// activations, say, for the cache that grows after it.
+///
+/// Of a size the pool has not yet handed out again it keeps one buffer only: a size may never
+/// come back (a long prompt's activations, or every size when generating without a cache,
+/// where tensors grow by one position at every step), while a training step's sizes are all
+/// reused from its second step on, after which the pool keeps every buffer of them. The pool
 /// holds at most `TensorKitConfig.bufferPoolLimit` bytes, beyond which it lets go of the
 /// sizes it has gone longest without seeing. And it lets go of sizes that no tensor has
 /// given back while `BufferPool.forgetAfter` buffers had to be allocated: once a program
@@ -57,6 +63,7 @@ public final class BufferPool: Sendable {
     private final class Shelf {
         var arrays: [Entry] = []                          // tensors' storage
         var scratch: [UnsafeMutablePointer<Float>] = []   // kernels' working memory
+        var reused = false                                // whether a buffer was ever taken from it
         var lastReturned: UInt64 = 0                      // `clock` when one was last given back
         var freshWhenReturned: UInt64 = 0                 // `freshClock` then
     }
@@ -64,27 +71,28 @@ public final class BufferPool: Sendable {
     private struct State {
         var shelves: [Int: Shelf] = [:]           // by element count
         var addresses: Set<UInt> = []             // every array on a shelf, so none is held twice
-        var allocations: [Int: Int] = [:]         // how often each size had to be allocated
         var heldElements = 0
         var clock: UInt64 = 0                     // buffers given back so far
         var freshClock: UInt64 = 0                // buffers allocated so far
         var statistics = Statistics()
 
-        /// Counts a buffer of `count` elements that had to be allocated, and every 64 of them
+        /// Counts a buffer that had to be allocated, and every 64 of them
         /// lets go of the sizes not given back during the last `forgetAfter`: returns the
         /// arrays let go (to be freed outside the lock).
-        mutating func noteFresh(_ count: Int) -> [Entry] {
+        mutating func noteFresh() -> [Entry] {
             statistics.fresh += 1
             freshClock += 1
-            if allocations.count > 10_000 { allocations = [:] }     // many sizes met once: start again
-            allocations[count, default: 0] += 1
             guard freshClock > BufferPool.forgetAfter, freshClock % 64 == 0 else { return [] }
             let horizon = freshClock - BufferPool.forgetAfter
             return shelves.keys.sorted().filter { shelves[$0]!.freshWhenReturned < horizon }.flatMap { remove(size: $0) }
         }
 
-        /// Whether buffers of `count` elements are worth keeping: the size has been needed twice.
-        func keeps(_ count: Int) -> Bool { shelves[count] != nil || (allocations[count] ?? 0) >= 2 }
+        /// Whether to keep another buffer of `count` elements: any number once one of that size
+        /// has been reused, else only a first one.
+        func keeps(_ count: Int) -> Bool {
+            guard let shelf = shelves[count] else { return true }
+            return shelf.reused || (shelf.arrays.isEmpty && shelf.scratch.isEmpty)
+        }
 
         mutating func shelf(_ count: Int) -> Shelf {
             if let shelf = shelves[count] { return shelf }
@@ -147,7 +155,6 @@ public final class BufferPool: Sendable {
     /// Lets go of every buffer the pool holds, and forgets which sizes recur.
     public static func removeAll() {
         let dropped = shared.state.withLock { state -> [Entry] in
-            state.allocations = [:]
             return state.shelves.keys.sorted().flatMap { state.remove(size: $0) }
         }
         _ = dropped   // freed here, outside the lock
@@ -174,10 +181,11 @@ public final class BufferPool: Sendable {
         guard count >= Self.minimumCount, limitElements > 0 else { return Self.allocate(count, zeroed: zeroed) }
         var released: [Entry] = []       // freed at the end of this call, outside the lock
         let pooled = state.withLock { state -> Entry? in
-            guard let entry = state.shelves[count]?.arrays.popLast() else {
-                released = state.noteFresh(count)
+            guard let shelf = state.shelves[count], let entry = shelf.arrays.popLast() else {
+                released = state.noteFresh()
                 return nil
             }
+            shelf.reused = true
             state.addresses.remove(entry.address)
             state.heldElements -= count
             state.statistics.reused += 1
@@ -199,10 +207,11 @@ public final class BufferPool: Sendable {
         if count >= Self.minimumCount, limitElements > 0 {
             var released: [Entry] = []   // freed at the end of this block, outside the lock
             let pooled = state.withLock { state -> UnsafeMutablePointer<Float>? in
-                guard let pointer = state.shelves[count]?.scratch.popLast() else {
-                    released = state.noteFresh(count)
+                guard let shelf = state.shelves[count], let pointer = shelf.scratch.popLast() else {
+                    released = state.noteFresh()
                     return nil
                 }
+                shelf.reused = true
                 state.heldElements -= count
                 state.statistics.reused += 1
                 return pointer
@@ -215,7 +224,7 @@ public final class BufferPool: Sendable {
     }
 
     func giveBackScratch(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        guard count >= Self.minimumCount, limitElements >= count else { pointer.deallocate(); return }
+        guard count >= Self.minimumCount, limitElements >= count, GradMode.isTraining else { pointer.deallocate(); return }
         let limit = limitElements
         let released = state.withLock { state -> [Entry]? in
             guard state.keeps(count) else { return nil }
@@ -230,7 +239,7 @@ public final class BufferPool: Sendable {
         let count = array.count
         guard count >= Self.minimumCount else { return }
         let limit = limitElements
-        guard limit >= count else { return }
+        guard limit >= count, GradMode.isTraining else { return }
         let address = array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let released = state.withLock { state -> [Entry] in
             guard state.keeps(count), state.addresses.insert(address).inserted else { return [] }
