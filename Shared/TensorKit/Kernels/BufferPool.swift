@@ -2,8 +2,9 @@
 // gradients, of the same sizes, every time: when a tensor dies its float array goes into
 // a pool keyed by element count, and the next tensor of that size takes it back instead
 // of asking the allocator for fresh memory (and, for kernels that write every element,
-// instead of zeroing it first). After the first step or two a training step draws every
-// tensor buffer of `BufferPool.minimumCount` elements or more from the pool.
+// instead of zeroing it first). From its third step on, a training step draws every tensor
+// buffer of `BufferPool.minimumCount` elements or more from the pool (the first step leaves
+// one buffer of each size, the second reuses it and leaves them all).
 //
 // Swift arrays are copy-on-write, so reuse can never let two tensors write one buffer: a
 // buffer that something else still shares is copied on its first write, as any array is.
@@ -49,7 +50,7 @@ public final class BufferPool: Sendable {
         public var copied = 0
         /// Buffers given back by dead tensors.
         public var returned = 0
-        /// Buffers let go because the pool was full.
+        /// Buffers let go because the pool was full or their size was left behind.
         public var released = 0
     }
 
