@@ -75,9 +75,10 @@ extension Tensor {
     }
 }
 
-/// The attention weights of a fused pass: one (T, T) block per (batch, head), each its own
-/// allocation. One array of B·heads·T² floats would pass 32 MB at a context of 1,024, above
-/// which the allocator hands out fresh pages (that the kernel must zero) on every step.
+/// The attention weights of a fused pass: one (T, T) block per (batch, head), each taken from
+/// `BufferPool` on its own. (One array of B·heads·T² floats would pass 32 MB at a context of
+/// 1,024: with the pool off, the allocator would hand out fresh pages for it, which the kernel
+/// must zero, on every step.)
 public final class AttentionWeights {
     public let batch: Int, heads: Int, length: Int
     /// Blocks from `BufferPool`'s scratch memory, values unspecified until the pass writes them.
