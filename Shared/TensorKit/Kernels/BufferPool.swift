@@ -180,17 +180,16 @@ public final class BufferPool: Sendable {
 
     func take(_ count: Int, zeroed: Bool) -> [Float] {
         guard count >= Self.minimumCount, limitElements > 0 else { return Self.allocate(count, zeroed: zeroed) }
-        var released: [Entry] = []       // freed at the end of this call, outside the lock
-        let pooled = state.withLock { state -> Entry? in
+        // (Arrays let go meanwhile are freed as `_`, outside the lock.)
+        let (pooled, _) = state.withLock { state -> (Entry?, [Entry]) in
             guard let shelf = state.shelves[count], let entry = shelf.arrays.popLast() else {
-                released = state.noteFresh()
-                return nil
+                return (nil, state.noteFresh())
             }
             shelf.reused = true
             state.addresses.remove(entry.address)
             state.heldElements -= count
             state.statistics.reused += 1
-            return entry
+            return (entry, [])
         }
         guard var pooled else { return Self.allocate(count, zeroed: zeroed) }
         var array: [Float] = []
@@ -206,16 +205,14 @@ public final class BufferPool: Sendable {
 
     func takeScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count >= Self.minimumCount, limitElements > 0 {
-            var released: [Entry] = []   // freed at the end of this block, outside the lock
-            let pooled = state.withLock { state -> UnsafeMutablePointer<Float>? in
+            let (pooled, _) = state.withLock { state -> (UnsafeMutablePointer<Float>?, [Entry]) in
                 guard let shelf = state.shelves[count], let pointer = shelf.scratch.popLast() else {
-                    released = state.noteFresh()
-                    return nil
+                    return (nil, state.noteFresh())
                 }
                 shelf.reused = true
                 state.heldElements -= count
                 state.statistics.reused += 1
-                return pointer
+                return (pointer, [])
             }
             if let pooled { return pooled }
         }
