@@ -160,9 +160,7 @@ public final class Trainer {
     /// One optimiser step on the next batch; returns the batch's loss (before the update).
     @discardableResult
     public func trainStep() -> Float {
-        let batch = nextBatch()
-        let logits = model(batch.inputs, shape: batch.shape)                                   // (B, T, V)
-        let loss = logits.reshape([-1, model.config.vocabSize]).crossEntropy(targets: batch.targets)   // ()
+        let loss = self.loss(nextBatch())                                                      // ()
         optimizer.zeroGrad()
         loss.backward()
         if let clip = settings.gradientClip { clipGradNorm(model.parameters, maxNorm: clip) }
@@ -174,15 +172,18 @@ public final class Trainer {
         return value
     }
 
+    /// The model's mean cross-entropy on a batch: the next token of every window position.
+    func loss(_ batch: (inputs: [Int], targets: [Int], shape: [Int])) -> Tensor {
+        let logits = model(batch.inputs, shape: batch.shape)                                   // (B, T, V)
+        return logits.reshape([-1, model.config.vocabSize]).crossEntropy(targets: batch.targets)   // ()
+    }
+
     /// The mean loss over the first `batches` batches (all when nil) of a dataset, in order,
     /// with dropout off (the book's `calc_loss_loader`).
     public func meanLoss(_ data: SlidingWindowDataset, batches: Int? = nil) -> Float {
         let used = data.batches(batchSize: settings.batchSize, dropLast: false, limit: batches)
         let total = model.evaluating {
-            used.reduce(0.0) { sum, batch in
-                let logits = model(batch.inputs, shape: batch.shape)                            // (B, T, V)
-                return sum + Double(logits.reshape([-1, model.config.vocabSize]).crossEntropy(targets: batch.targets).item)
-            }
+            used.reduce(0.0) { sum, batch in sum + Double(loss(batch).item) }
         }
         return Float(total / Double(used.count))
     }

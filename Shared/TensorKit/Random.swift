@@ -157,7 +157,7 @@ public final class TorchGenerator {
     public func uniform(_ shape: [Int], low: Float, high: Float) -> Tensor {
         precondition(low <= high, "uniform: low \(low) must not exceed high \(high)")
         let count = shape.product, width = high - low, step = Self.floatStep
-        var data = BufferPool.zeros(count)
+        var data = BufferPool.uninitialized(count)                // fill writes every element
         data.withUnsafeMutableBufferPointer { out in
             guard let base = out.baseAddress else { return }
             fill(base, count: count) { bits in

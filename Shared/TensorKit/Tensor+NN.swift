@@ -196,7 +196,7 @@ extension Tensor {
             precondition(t >= 0 && t < classes, "crossEntropy: target \(t) is out of range for \(classes) classes")
         }
         // Each row's log Σ exp, rows split over the cores; the loss is then summed in row order.
-        // kept for backward as a tensor, so its storage goes back to the pool
+        // Kept for backward as a tensor, so that its storage goes back to the pool.
         let rowLSE = Tensor(shape: [rows], data: BufferPool.uninitialized(rows))
         let parts = splits(rows, work: rows * classes, threshold: 1 << 15)
         data.withUnsafeBufferPointer { xb in

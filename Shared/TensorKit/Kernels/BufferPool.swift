@@ -88,6 +88,17 @@ public final class BufferPool: Sendable {
             return shelves.keys.sorted().filter { shelves[$0]!.freshWhenReturned < horizon }.flatMap { remove(size: $0) }
         }
 
+        /// Takes the last free buffer of `count` elements from `list` (a shelf's arrays or its
+        /// scratch), booking the reuse; or, with none free, books a fresh allocation and returns
+        /// nil with the arrays that lets go of.
+        mutating func pop<Item>(_ count: Int, from list: ReferenceWritableKeyPath<Shelf, [Item]>) -> (Item?, [Entry]) {
+            guard let shelf = shelves[count], let item = shelf[keyPath: list].popLast() else { return (nil, noteFresh()) }
+            shelf.reused = true
+            heldElements -= count
+            statistics.reused += 1
+            return (item, [])
+        }
+
         /// Whether to keep another buffer of `count` elements: any number once one of that size
         /// has been reused, else only a first one.
         func keeps(_ count: Int) -> Bool {
@@ -182,14 +193,9 @@ public final class BufferPool: Sendable {
         guard count >= Self.minimumCount, limitElements > 0 else { return Self.allocate(count, zeroed: zeroed) }
         // (Arrays let go meanwhile are freed as `_`, outside the lock.)
         let (pooled, _) = state.withLock { state -> (Entry?, [Entry]) in
-            guard let shelf = state.shelves[count], let entry = shelf.arrays.popLast() else {
-                return (nil, state.noteFresh())
-            }
-            shelf.reused = true
-            state.addresses.remove(entry.address)
-            state.heldElements -= count
-            state.statistics.reused += 1
-            return (entry, [])
+            let (entry, released) = state.pop(count, from: \.arrays)
+            if let entry { state.addresses.remove(entry.address) }
+            return (entry, released)
         }
         guard var pooled else { return Self.allocate(count, zeroed: zeroed) }
         var array: [Float] = []
@@ -205,15 +211,7 @@ public final class BufferPool: Sendable {
 
     func takeScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count >= Self.minimumCount, limitElements > 0 {
-            let (pooled, _) = state.withLock { state -> (UnsafeMutablePointer<Float>?, [Entry]) in
-                guard let shelf = state.shelves[count], let pointer = shelf.scratch.popLast() else {
-                    return (nil, state.noteFresh())
-                }
-                shelf.reused = true
-                state.heldElements -= count
-                state.statistics.reused += 1
-                return (pointer, [])
-            }
+            let (pooled, _) = state.withLock { $0.pop(count, from: \.scratch) }
             if let pooled { return pooled }
         }
         let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
@@ -263,14 +261,18 @@ extension Tensor {
     /// gives the storage back to the pool only when both have died.
     convenience init(sharing source: Tensor, shape: [Int]) {
         self.init(shape: shape, data: source.data)
-        if source.share == nil { source.share = SharedStorage() }
-        share = source.share
+        joinShare(of: source)
     }
 
     /// Makes `source`'s storage this tensor's too (same element count), as loading does.
     func setData(sharedWith source: Tensor) {
         precondition(source.count == count, "setData: \(source.count) values for tensor of shape \(shape)")
         data = source.data
+        joinShare(of: source)
+    }
+
+    /// Marks this tensor and `source`, whose storage it now holds, as sharing it.
+    private func joinShare(of source: Tensor) {
         if source.share == nil { source.share = SharedStorage() }
         share = source.share
     }
