@@ -17,9 +17,21 @@ public func repeatKVHeads(_ x: Tensor, groups: Int) -> Tensor {
 /// Causal self-attention with `numHeads` query heads sharing `numKVHeads` key/value heads:
 /// multi-head attention when they are equal, multi-query attention when there is one kv
 /// head, grouped-query attention in between. Optionally rotates queries and keys (RoPE).
+///
+/// Two options real models add: `bias` on the projections (Qwen2: on q, k and v only, so
+/// `outputBias: false`), and `qkNormEps`, an RMSNorm over each head's query and key before
+/// the rotation (Qwen3), which keeps the scores' size in check.
+///
+///     let qwen3 = GroupedQueryAttention(dIn: 1024, numHeads: 16, numKVHeads: 8, headDim: 128,
+///                                       rope: RotaryEmbedding(headDim: 128, base: 1e6), qkNormEps: 1e-6)
 public final class GroupedQueryAttention: Module {
     public let numHeads: Int, numKVHeads: Int, headDim: Int
-    public let qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear
+    public let qProj: Linear        // "q_proj" (nh·hd, d_in)
+    public let kProj: Linear        // "k_proj" (kvh·hd, d_in)
+    public let vProj: Linear        // "v_proj" (kvh·hd, d_in)
+    public let oProj: Linear        // "o_proj" (d_in, nh·hd)
+    public let qNorm: RMSNorm?      // "q_norm" (hd): Qwen3
+    public let kNorm: RMSNorm?      // "k_norm" (hd): Qwen3
     public let rope: RotaryEmbedding?
     /// The attention weights of the last call (B, nh, T, T).
     public private(set) var lastWeights: Tensor?
@@ -27,8 +39,10 @@ public final class GroupedQueryAttention: Module {
     /// Scores are multiplied by `scale` (default 1/√headDim).
     public let scale: Float?
 
+    /// `bias` puts a bias on all four projections, unless `outputBias` says otherwise for o_proj.
     public init(dIn: Int, numHeads: Int, numKVHeads: Int, headDim: Int, rope: RotaryEmbedding? = nil,
-                bias: Bool = false, scale: Float? = nil, generator: TorchGenerator = .global) {
+                bias: Bool = false, outputBias: Bool? = nil, qkNormEps: Float? = nil, scale: Float? = nil,
+                generator: TorchGenerator = .global) {
         self.scale = scale
         precondition(numHeads % numKVHeads == 0, "GroupedQueryAttention: \(numHeads) heads are not divisible into \(numKVHeads) kv heads")
         self.numHeads = numHeads
@@ -38,20 +52,29 @@ public final class GroupedQueryAttention: Module {
         qProj = Linear(dIn, numHeads * headDim, bias: bias, generator: generator)
         kProj = Linear(dIn, numKVHeads * headDim, bias: bias, generator: generator)
         vProj = Linear(dIn, numKVHeads * headDim, bias: bias, generator: generator)
-        oProj = Linear(numHeads * headDim, dIn, bias: bias, generator: generator)
+        oProj = Linear(numHeads * headDim, dIn, bias: outputBias ?? bias, generator: generator)
+        qNorm = qkNormEps.map { RMSNorm(headDim, eps: $0) }
+        kNorm = qkNormEps.map { RMSNorm(headDim, eps: $0) }
         super.init()
         register("q_proj", qProj)
         register("k_proj", kProj)
         register("v_proj", vProj)
         register("o_proj", oProj)
+        if let qNorm, let kNorm {
+            register("q_norm", qNorm)
+            register("k_norm", kNorm)
+        }
     }
 
     /// (B, T, d_in) → (B, T, d_in). The tokens sit at positions `start..<start+T`; with a
     /// cache, their keys and values are appended to it and the queries see all cached keys.
     public func callAsFunction(_ x: Tensor, start: Int = 0, cache: KVCache.Layer? = nil) -> Tensor {
         let (b, t) = (x.shape[0], x.shape[1])
-        var q = qProj(x).reshape([b, t, numHeads, headDim]).transpose(1, 2)      // (B, nh, T, hd)
-        var k = kProj(x).reshape([b, t, numKVHeads, headDim]).transpose(1, 2)    // (B, kvh, T, hd)
+        var q = qProj(x).reshape([b, t, numHeads, headDim])                      // (B, T, nh, hd)
+        var k = kProj(x).reshape([b, t, numKVHeads, headDim])                    // (B, T, kvh, hd)
+        if let qNorm, let kNorm { (q, k) = (qNorm(q), kNorm(k)) }                 // each head on its own
+        q = q.transpose(1, 2)                                                    // (B, nh, T, hd)
+        k = k.transpose(1, 2)                                                    // (B, kvh, T, hd)
         var v = vProj(x).reshape([b, t, numKVHeads, headDim]).transpose(1, 2)    // (B, kvh, T, hd)
         if let rope {
             q = rope.apply(q, positions: start..<(start + t))

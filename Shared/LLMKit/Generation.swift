@@ -5,7 +5,7 @@
 import Foundation
 import TensorKit
 
-/// A decoder-only model that can generate: GPT-2, Llama, Mixtral.
+/// A decoder-only model that can generate: GPT-2 and the Llama family (Llama, Mistral, Mixtral, Qwen, Gemma).
 public protocol CausalLanguageModel: AnyObject {
     /// Logits (B, T, V) for ids (B, T); with a cache the ids continue the cached ones.
     func logits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor
@@ -32,7 +32,7 @@ extension LlamaModel: CausalLanguageModel {
     public func lastLogits(_ ids: [Int], shape: [Int], cache: KVCache?) -> Tensor {
         lmHead(hiddenStates(ids, shape: shape, cache: cache).select(1, shape[1] - 1))     // (B, V)
     }
-    public var contextLength: Int { config.maxPositions }
+    public var contextLength: Int { config.contextLength }
     public var vocabularySize: Int { config.vocabSize }
 }
 

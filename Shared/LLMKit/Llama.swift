@@ -3,11 +3,17 @@
 // attention instead of a position table, and a SwiGLU feed-forward. Keys and values may
 // have fewer heads than queries (grouped-query attention). Module names follow Hugging
 // Face's checkpoints (`model.layers.0.self_attn.q_proj.weight`), so they load directly.
+//
+// Its relatives change one or two things each, so they are this model with a switch set
+// (see `Checkpoints/LlamaFamily.swift` for how each is read): Qwen2 puts biases on q, k and
+// v; Qwen3 normalises each head's queries and keys; Llama 3 stretches RoPE's slow
+// frequencies; Gemma scales the embeddings by √d, stores its RMSNorm scales minus one and
+// gates with GELU instead of SiLU.
 
 import Foundation
 import TensorKit
 
-/// The size of a Llama or Mixtral model (its config.json).
+/// The size of a Llama or Mixtral model (its config.json), and the switches its relatives set.
 public struct LlamaConfig: Codable, Equatable {
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -23,10 +29,28 @@ public struct LlamaConfig: Codable, Equatable {
     /// Mixtral: experts per layer and experts each token is sent to (0 for a dense Llama).
     public var numExperts: Int
     public var expertsPerToken: Int
+    /// Qwen2: biases on the q, k and v projections (not on o).
+    public var qkvBias: Bool
+    /// Qwen3: an RMSNorm over each head's queries and keys, before RoPE.
+    public var qkNorm: Bool
+    /// Llama 3.1 and later: RoPE's frequencies rescaled for a longer context.
+    public var ropeScaling: Llama3RopeScaling?
+    /// The gate's activation: SiLU (SwiGLU), or GELU's tanh form for Gemma (GeGLU).
+    public var activation: Activation
+    /// Gemma: the token embeddings are multiplied by this (√hidden).
+    public var embeddingScale: Float?
+    /// Gemma: every RMSNorm scales by (1 + weight).
+    public var rmsNormUnitOffset: Bool
+    /// Attention sees at most this many tokens back (Mistral 7B v0.1, Qwen with
+    /// use_sliding_window). The course attends over everything, which is the same thing only
+    /// while sequences fit in the window, so longer ones are refused.
+    public var slidingWindow: Int?
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int, numKVHeads: Int,
                 headDim: Int? = nil, ropeTheta: Float = 10000, rmsNormEps: Float = 1e-5, tieWordEmbeddings: Bool = false,
-                maxPositions: Int = 2048, numExperts: Int = 0, expertsPerToken: Int = 0) {
+                maxPositions: Int = 2048, numExperts: Int = 0, expertsPerToken: Int = 0,
+                qkvBias: Bool = false, qkNorm: Bool = false, ropeScaling: Llama3RopeScaling? = nil, activation: Activation = .silu,
+                embeddingScale: Float? = nil, rmsNormUnitOffset: Bool = false, slidingWindow: Int? = nil) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -40,17 +64,31 @@ public struct LlamaConfig: Codable, Equatable {
         self.maxPositions = maxPositions
         self.numExperts = numExperts
         self.expertsPerToken = expertsPerToken
+        self.qkvBias = qkvBias
+        self.qkNorm = qkNorm
+        self.ropeScaling = ropeScaling
+        self.activation = activation
+        self.embeddingScale = embeddingScale
+        self.rmsNormUnitOffset = rmsNormUnitOffset
+        self.slidingWindow = slidingWindow
     }
+
+    /// The longest sequence the course computes exactly: the positions, or the sliding window
+    /// if it is shorter.
+    public var contextLength: Int { min(maxPositions, slidingWindow ?? maxPositions) }
 }
 
-/// SwiGLU: down(silu(gate(x)) ⊙ up(x)) — a gated feed-forward without biases.
+/// SwiGLU: down(silu(gate(x)) ⊙ up(x)) — a gated feed-forward without biases. With
+/// `activation: .geluTanh` it is GeGLU, Gemma's.
 public final class SwiGLU: Module {
     public let gate: Linear, up: Linear, down: Linear
+    public let activation: Activation
 
     /// `names` are the checkpoint's names for the three projections (Llama: gate/up/down_proj;
     /// Mixtral's experts: w1/w3/w2).
     public init(dim: Int, hidden: Int, names: (gate: String, up: String, down: String) = ("gate_proj", "up_proj", "down_proj"),
-                generator: TorchGenerator = .global) {
+                activation: Activation = .silu, generator: TorchGenerator = .global) {
+        self.activation = activation
         gate = Linear(dim, hidden, bias: false, generator: generator)
         up = Linear(dim, hidden, bias: false, generator: generator)
         down = Linear(hidden, dim, bias: false, generator: generator)
@@ -62,7 +100,7 @@ public final class SwiGLU: Module {
 
     /// (…, d) → (…, d)
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        down(gate(x).silu() * up(x))      // (…, hidden) → (…, d)
+        down(activation(gate(x)) * up(x))      // (…, hidden) → (…, d)
     }
 }
 
@@ -130,16 +168,17 @@ public final class LlamaLayer: Module {
     public let mlp: SwiGLU?, moe: MixtureOfExperts?
 
     public init(_ c: LlamaConfig, generator: TorchGenerator = .global) {
-        inputNorm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps)
+        inputNorm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps, unitOffset: c.rmsNormUnitOffset)
         attention = GroupedQueryAttention(dIn: c.hiddenSize, numHeads: c.numHeads, numKVHeads: c.numKVHeads, headDim: c.headDim,
-                                          rope: RotaryEmbedding(headDim: c.headDim, base: c.ropeTheta),
+                                          rope: RotaryEmbedding(headDim: c.headDim, base: c.ropeTheta, scaling: c.ropeScaling),
+                                          bias: c.qkvBias, outputBias: false, qkNormEps: c.qkNorm ? c.rmsNormEps : nil,
                                           scale: 1 / Float(c.headDim).squareRoot(), generator: generator)
-        postNorm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps)
+        postNorm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps, unitOffset: c.rmsNormUnitOffset)
         if c.numExperts > 0 {
             moe = MixtureOfExperts(dim: c.hiddenSize, hidden: c.intermediateSize, experts: c.numExperts, topK: c.expertsPerToken, generator: generator)
             mlp = nil
         } else {
-            mlp = SwiGLU(dim: c.hiddenSize, hidden: c.intermediateSize, generator: generator)
+            mlp = SwiGLU(dim: c.hiddenSize, hidden: c.intermediateSize, activation: c.activation, generator: generator)
             moe = nil
         }
         super.init()
@@ -170,7 +209,7 @@ public final class LlamaModel: Module {
         config = c
         embedTokens = Embedding(c.vocabSize, c.hiddenSize, generator: generator)
         layers = (0..<c.numLayers).map { _ in LlamaLayer(c, generator: generator) }
-        norm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps)
+        norm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps, unitOffset: c.rmsNormUnitOffset)
         lmHead = c.tieWordEmbeddings ? Linear(weight: embedTokens.weight, bias: nil)
                                      : Linear(c.hiddenSize, c.vocabSize, bias: false, generator: generator)
         super.init()
@@ -187,6 +226,7 @@ public final class LlamaModel: Module {
         precondition(shape.count == 2 && shape.product == ids.count, "LlamaModel: ids must be (batch, tokens), got shape \(shape)")
         let start = cache?.length ?? 0
         var x = embedTokens(ids, shape: shape)                                       // (B, T, d)
+        if let scale = config.embeddingScale { x = x * scale }                       // Gemma: (B, T, d) × √d
         for (i, layer) in layers.enumerated() {
             trace?(x)
             x = layer(x, start: start, cache: cache?.layers[i])                      // (B, T, d)

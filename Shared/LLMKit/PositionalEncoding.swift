@@ -52,6 +52,15 @@ public struct RotaryEmbedding {
         }
     }
 
+    /// RoPE with given θᵢ (headDim/2 of them), e.g. rescaled for a longer context.
+    public init(headDim: Int, base: Float, inverseFrequencies: [Float]) {
+        precondition(headDim % 2 == 0 && inverseFrequencies.count == headDim / 2,
+                     "RotaryEmbedding: head dim \(headDim) needs \(headDim / 2) frequencies, got \(inverseFrequencies.count)")
+        self.headDim = headDim
+        self.base = base
+        self.inverseFrequencies = inverseFrequencies
+    }
+
     /// cos and sin of every position's angles, each (T, headDim) (the halves repeat).
     public func cosSin(positions: Range<Int>) -> (cos: Tensor, sin: Tensor) {
         let t = positions.count, half = headDim / 2

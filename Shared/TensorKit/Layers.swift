@@ -87,19 +87,26 @@ public final class LayerNorm: Module {
 }
 
 /// Root-mean-square normalisation with a learned scale (Llama's `LlamaRMSNorm`).
+///
+/// With `unitOffset` the scale is stored minus one and applied as (1 + weight), the weight
+/// starting at 0 (Gemma's `GemmaRMSNorm`): the same function, another parametrisation.
+///
+///     let norm = RMSNorm(64, eps: 1e-6, unitOffset: true)   // Gemma's input_layernorm
 public final class RMSNorm: Module {
     public let eps: Float
-    public let weight: Tensor   // "weight" (dim), starts at 1
+    public let weight: Tensor   // "weight" (dim), starts at 1 (at 0 with unitOffset)
+    public let unitOffset: Bool
 
-    public init(_ dim: Int, eps: Float = 1e-6) {
+    public init(_ dim: Int, eps: Float = 1e-6, unitOffset: Bool = false) {
         self.eps = eps
-        weight = Tensor.ones([dim])
+        self.unitOffset = unitOffset
+        weight = unitOffset ? Tensor.zeros([dim]) : Tensor.ones([dim])
         super.init()
         register(parameter: "weight", weight)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.rmsNorm(weight: weight, eps: eps)
+        x.rmsNorm(weight: unitOffset ? 1 + weight : weight, eps: eps)     // (…, dim)
     }
 }
 

@@ -124,9 +124,12 @@ public func gradCheck(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, toler
 
 /// Asserts that `got` matches a reference library's tensor to `relative` × its largest
 /// magnitude, and prints the largest difference (as llm.c's test_gpt2 prints `maxdiff`).
+/// A NaN or infinity where the reference has a finite number fails it.
 public func assertMatchesReference(_ name: String, _ got: Tensor, _ reference: Tensor, relative: Float = 1e-4,
                                    file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(got.shape, reference.shape, name, file: file, line: line)
+    let notFinite = zip(got.data, reference.data).filter { $1.isFinite && !$0.isFinite }.count
+    XCTAssertEqual(notFinite, 0, "\(name): \(notFinite) NaN or infinite values where the reference is finite", file: file, line: line)
     let scale = reference.data.map(abs).max() ?? 0
     let maxdiff = zip(got.data, reference.data).map { abs($0 - $1) }.max() ?? 0
     print("\(name): maxdiff \(maxdiff) (largest magnitude \(scale))")

@@ -4,24 +4,35 @@
 import Foundation
 import TensorKit
 
-/// A loaded Hugging Face model of one of the five architectures the course implements.
+/// A loaded Hugging Face model of one of the architectures the course implements: GPT-2, the
+/// Llama family (Llama 1–3, Mistral, Mixtral, Qwen2, Qwen3, Gemma), Marian and BERT.
 public enum LoadedModel {
     case gpt2(GPTModel)
     case llama(LlamaModel)
     case marian(MarianModel)
     case bert(BertModel)
 
-    /// Loads `directory` (config.json + model.safetensors), choosing the model by architecture.
+    /// The `architectures` names the course reads.
+    public static let supportedArchitectures = ["GPT2LMHeadModel"] + LlamaFamilyMember.allCases.map(\.architecture) + ["MarianMTModel", "BertModel"]
+
+    /// Loads `directory` (config.json + model.safetensors or its shards), choosing the model by
+    /// `architectures`, or by `model_type` when config.json names no architecture.
+    ///
+    ///     let model = try LoadedModel.load(huggingFace: URL(fileURLWithPath: "SmolLM2-135M"))
     public static func load(huggingFace directory: URL) throws -> LoadedModel {
         let checkpoint = try HuggingFaceCheckpoint(directory: directory)
-        switch checkpoint.architecture ?? "" {
-        case "GPT2LMHeadModel", "GPT2Model": return .gpt2(try GPTModel.load(huggingFace: directory))
-        case "LlamaForCausalLM", "MixtralForCausalLM", "MistralForCausalLM": return .llama(try LlamaModel.load(huggingFace: directory))
-        case "MarianMTModel": return .marian(try MarianModel.load(huggingFace: directory))
-        case let name where name.hasPrefix("Bert"): return .bert(try BertModel.load(huggingFace: directory))
+        let modelType = checkpoint.config["model_type"] as? String
+        switch checkpoint.architecture ?? modelType ?? "" {
+        case "GPT2LMHeadModel", "GPT2Model", "gpt2": return .gpt2(try GPTModel.load(huggingFace: directory))
+        case let name where LlamaFamilyMember(architecture: name) != nil || LlamaFamilyMember(rawValue: name) != nil:
+            return .llama(try LlamaModel.load(huggingFace: directory))
+        case "MarianMTModel", "marian": return .marian(try MarianModel.load(huggingFace: directory))
+        case let name where name.hasPrefix("Bert") || name == "bert": return .bert(try BertModel.load(huggingFace: directory))
         case let name:
-            throw InputError(path: checkpoint.configPath, problem: name.isEmpty ? "names no architecture" : "architecture \(name) is not one the course implements",
-                             hint: "supported: GPT2LMHeadModel, LlamaForCausalLM, MixtralForCausalLM, MarianMTModel, BertModel")
+            let named = [checkpoint.architecture.map { "architecture \($0)" }, modelType.map { "model_type \($0)" }].compactMap { $0 }
+            throw InputError(path: checkpoint.configPath,
+                             problem: name.isEmpty ? "names no architecture and no model_type" : "\(named.joined(separator: " and ")) is not one the course implements",
+                             hint: "supported: " + supportedArchitectures.joined(separator: ", "))
         }
     }
 
@@ -43,6 +54,10 @@ public enum LoadedModel {
                 return m(ids, shape: shape)
             case .llama(let m):
                 m.eval()
+                if let window = m.config.slidingWindow, shape[1] > window {
+                    throw InputError(path: "input_ids", problem: "\(shape[1]) tokens exceed the model's sliding window of \(window) (config.json sliding_window)",
+                                     hint: "the course attends over the whole sequence, which is the model's computation only up to the window")
+                }
                 return m(ids, shape: shape)
             case .bert(let m):
                 m.eval()

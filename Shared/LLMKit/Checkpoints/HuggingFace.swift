@@ -1,5 +1,5 @@
-// Loading Hugging Face checkpoints: a directory with `config.json` and `model.safetensors`,
-// as `save_pretrained` writes them.
+// Loading Hugging Face checkpoints: a directory with `config.json` and `model.safetensors`
+// (or its shards and their index), as `save_pretrained` writes them.
 
 import Foundation
 import TensorKit
@@ -8,7 +8,7 @@ import TensorKit
 public struct HuggingFaceCheckpoint {
     public let directory: URL
     public let config: [String: Any]
-    public let weights: SafeTensorsFile
+    public let weights: CheckpointWeights
     var configPath: String { directory.appendingPathComponent("config.json").path }
 
     public init(directory: URL) throws {
@@ -26,11 +26,7 @@ public struct HuggingFaceCheckpoint {
             throw InputError(path: configURL.path, problem: "is not a JSON object")
         }
         self.config = config
-        do {
-            weights = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
-        } catch let error as SafeTensorsError {
-            throw InputError(path: error.path, problem: error.problem, hint: error.hint)
-        }
+        weights = try CheckpointWeights(directory: directory)
     }
 
     /// The first architecture named in the config (`GPT2LMHeadModel`, `LlamaForCausalLM`, …).
@@ -70,7 +66,7 @@ public struct HuggingFaceCheckpoint {
         }
         let t = try weights.tensor(name)
         guard t.shape == shape else {
-            throw InputError(path: weights.url.path, problem: "tensor \(name) has shape \(describeShape(t.shape)), expected \(describeShape(shape))",
+            throw InputError(path: weights.file(containing: name)!.url.path, problem: "tensor \(name) has shape \(describeShape(t.shape)), expected \(describeShape(shape))",
                                   hint: "config.json and the weights do not fit together")
         }
         return t

@@ -1,50 +1,31 @@
-// Llama and Mixtral from Hugging Face directories (`LlamaForCausalLM`, `MixtralForCausalLM`).
+// The Llama family from Hugging Face directories (`LlamaForCausalLM`, `MixtralForCausalLM`,
+// `Qwen2ForCausalLM`, `Qwen3ForCausalLM`, `GemmaForCausalLM`, …; see LlamaFamily.swift).
 // The module names are the checkpoint's names, so every parameter is read by its own name.
 
 import Foundation
 import TensorKit
 
-extension LlamaConfig {
-    /// The configuration in a Llama or Mixtral config.json.
-    public init(huggingFace checkpoint: HuggingFaceCheckpoint) throws {
-        let heads = try checkpoint.int("num_attention_heads")
-        let hidden = try checkpoint.int("hidden_size")
-        var theta: Float = 10000
-        if let parameters = checkpoint.config["rope_parameters"] as? [String: Any], let t = parameters["rope_theta"] as? NSNumber {
-            theta = t.floatValue
-        } else {
-            theta = try checkpoint.float("rope_theta", default: 10000)
-        }
-        if let scaling = checkpoint.config["rope_scaling"], !(scaling is NSNull) {
-            throw InputError(path: checkpoint.configPath, problem: "rope_scaling is set; the course implements plain RoPE only")
-        }
-        self.init(vocabSize: try checkpoint.int("vocab_size"), hiddenSize: hidden, intermediateSize: try checkpoint.int("intermediate_size"),
-                  numLayers: try checkpoint.int("num_hidden_layers"), numHeads: heads,
-                  numKVHeads: try checkpoint.int("num_key_value_heads", default: heads),
-                  headDim: try checkpoint.int("head_dim", default: hidden / heads), ropeTheta: theta,
-                  rmsNormEps: try checkpoint.float("rms_norm_eps", default: 1e-6),
-                  tieWordEmbeddings: checkpoint.bool("tie_word_embeddings", default: false),
-                  maxPositions: try checkpoint.int("max_position_embeddings", default: 2048),
-                  numExperts: try checkpoint.int("num_local_experts", default: 0),
-                  expertsPerToken: try checkpoint.int("num_experts_per_tok", default: 0))
-        if numHeads % numKVHeads != 0 {
-            throw InputError(path: checkpoint.configPath, problem: "num_attention_heads \(numHeads) is not a multiple of num_key_value_heads \(numKVHeads)")
-        }
-    }
-}
-
 extension LlamaModel {
-    /// Loads a Hugging Face Llama or Mixtral checkpoint directory.
+    /// Loads a Hugging Face checkpoint directory of any member of the Llama family.
+    ///
+    ///     let model = try LlamaModel.load(huggingFace: URL(fileURLWithPath: "Qwen2.5-0.5B-Instruct"))
     public static func load(huggingFace directory: URL) throws -> LlamaModel {
         let checkpoint = try HuggingFaceCheckpoint(directory: directory)
-        let known = ["LlamaForCausalLM", "MixtralForCausalLM", "MistralForCausalLM"]
-        if let architecture = checkpoint.architecture, !known.contains(architecture) {
-            throw InputError(path: checkpoint.configPath, problem: "architecture \(architecture) is not Llama or Mixtral",
-                             hint: "this loader reads \(known.joined(separator: ", "))")
-        }
         let config = try LlamaConfig(huggingFace: checkpoint)
         let model = withNoGrad { LlamaModel(config, generator: TorchGenerator(seed: 0)) }
         try checkpoint.loadParameters(into: model)
+        // A tensor the model has no place for means config.json describes another model (a
+        // Qwen2 read as a Llama would silently lose its biases). A tied head's copy and the
+        // rotary frequencies old files saved are not weights.
+        let used = Set(model.namedParameters().map(\.name))
+        let unused = checkpoint.weights.names.filter {
+            !used.contains($0) && !(config.tieWordEmbeddings && $0 == "lm_head.weight") && !$0.hasSuffix("rotary_emb.inv_freq")
+        }
+        if !unused.isEmpty {
+            throw InputError(path: checkpoint.weights.url.path,
+                             problem: "holds \(unused.count) tensor\(unused.count == 1 ? "" : "s") the model config.json describes has no place for: \(unused.prefix(4).joined(separator: ", "))\(unused.count > 4 ? ", …" : "")",
+                             hint: "config.json and the weights do not fit together: is its architectures entry the model's?")
+        }
         return model
     }
 }
