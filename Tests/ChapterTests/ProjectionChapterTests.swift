@@ -24,7 +24,7 @@ final class ProjectionChapterTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let models = ["gpt2-tiny", "llama-tiny", "mixtral-tiny", "marian-tiny", "bert-tiny",
-                      "hf/qwen2-tiny", "hf/qwen3-tiny", "hf/llama3-tiny", "hf/gemma-tiny", "hf/qwen2-tiny-bf16"]
+                      "hf/qwen2-tiny", "hf/qwen3-tiny", "hf/llama3-tiny", "hf/gemma-tiny", "hf/qwen2-tiny-bf16", "hf/qwen3-tiny-sharded"]
         for model in models {
             let fixture = packageRoot.appendingPathComponent("Tests/Fixtures/\(model)")
             let expected = try SafeTensorsFile(contentsOf: fixture.appendingPathComponent("expected.safetensors"))
