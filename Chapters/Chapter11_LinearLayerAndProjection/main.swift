@@ -140,7 +140,8 @@ of them: the model has learned spelling, words and the shape of a play.
 section("11.5 Any checkpoint")
 say("""
 `forward MODEL_DIR IN.safetensors OUT.safetensors` loads a Hugging Face directory \
-(config.json + model.safetensors) of GPT-2, Llama, Mixtral, Marian or BERT, runs it on the \
-`input_ids` in IN, and writes the logits (BERT: `last_hidden_state`). The tests check it \
-against transformers on every architecture.
+(config.json + model.safetensors, or its shards) of GPT-2, the Llama family (Llama 1–3, \
+Mistral, Mixtral, Qwen2, Qwen3, Gemma), Marian or BERT, runs it on the `input_ids` in IN, and \
+writes the logits (BERT: `last_hidden_state`). The tests check it against transformers on \
+every architecture; the README's family tree says what each one changes.
 """)
