@@ -86,6 +86,23 @@ final class PreTrainingChapterTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("the model has 1000 token ids but its tokenizer 50257"), bad.stderr)
     }
 
+    /// A model trained further in PyTorch (Tests/Fixtures/hf-roundtrip, saved by transformers'
+    /// save_pretrained) comes back with --init-from and generates in chapter 13.
+    func testInitFromAModelTrainedInPyTorch() throws {
+        let fixture = packageRoot.appendingPathComponent("Tests/Fixtures/hf-roundtrip/shakespeare-char-pytorch").path
+        let run = try runChapter(chapter, ["--init-from", fixture, "--dataset", "tinyshakespeare",
+                                           "--context", "64", "--steps", "1", "--batch-size", "2", "--eval-every", "1",
+                                           "--eval-batches", "1", "--sample-tokens", "4", "--no-timing", "--no-save"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("Starting from the weights in"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("Tokenizer: char, 65 tokens"), "the checkpoint's own tokenizer")
+        let loss = Float(run.stdout.components(separatedBy: "train loss: ")[1].prefix(6))!
+        XCTAssertLessThan(loss, 2.0, "a trained model, far below the uniform ln 65 = 4.17")
+        let generated = try runChapter("Chapter13_AutoregressiveLoopAndKVCache",
+                                       ["generate", fixture, "--prompt", "ROMEO:", "--max-new-tokens", "8", "--json"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+    }
+
     /// Ctrl-C during training saves a checkpoint after the step under way and exits with 130.
     func testControlCSavesACheckpoint() throws {
         let out = scratch("interrupted")

@@ -8,15 +8,18 @@ import TensorKit
 extension GPTConfig {
     /// The configuration of a GPT-2 checkpoint (its config.json).
     /// A checkpoint written by the course keeps its exact configuration (QKV bias, dropout,
-    /// untied head) under "course_config"; that one is used when present.
+    /// untied head) under "course_config"; that one is used when present — except that a model
+    /// the course saved without QKV bias (as zeros, GPT-2's layout) and then trained elsewhere
+    /// (PyTorch trains those zeros like any weight) gets its biases back.
     public init(huggingFace checkpoint: HuggingFaceCheckpoint) throws {
         if let course = checkpoint.config["course_config"] {
             do {
                 self = try JSONDecoder().decode(GPTConfig.self, from: JSONSerialization.data(withJSONObject: course))
-                return
             } catch {
                 throw InputError(path: checkpoint.configPath, problem: "course_config is not a valid GPT configuration (\(error))")
             }
+            if !qkvBias { qkvBias = try checkpoint.hasNonzeroQKVBias(layers: numLayers) }
+            return
         }
         let activation = try checkpoint.string("activation_function", default: "gelu_new")
         guard ["gelu_new", "gelu_pytorch_tanh", "gelu"].contains(activation) else {
@@ -31,6 +34,18 @@ extension GPTConfig {
         if embeddingDim % numHeads != 0 {
             throw InputError(path: checkpoint.configPath, problem: "n_embd \(embeddingDim) is not divisible by n_head \(numHeads)")
         }
+    }
+}
+
+extension HuggingFaceCheckpoint {
+    /// True if some layer's `attn.c_attn.bias` holds a number other than zero.
+    func hasNonzeroQKVBias(layers: Int) throws -> Bool {
+        for i in 0..<layers {
+            for key in ["h.\(i).attn.c_attn.bias", "transformer.h.\(i).attn.c_attn.bias"] where weights.info(key) != nil {
+                if try weights.tensor(key).data.contains(where: { $0 != 0 }) { return true }
+            }
+        }
+        return false
     }
 }
 
