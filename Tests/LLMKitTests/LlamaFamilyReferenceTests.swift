@@ -119,8 +119,10 @@ final class LlamaFamilyReferenceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         try editConfig(directory) { c in
             c["head_dim"] = nil; c["tie_word_embeddings"] = nil; c["rope_theta"] = nil; c["torch_dtype"] = nil; c["dtype"] = "float32"
+            c["num_key_value_heads"] = 1                                   // multi-query, as Gemma 2B: a 1, not a true
         }
         let config = try LlamaConfig(huggingFace: HuggingFaceCheckpoint(directory: directory))
+        XCTAssertEqual(config.numKVHeads, 1)
         XCTAssertEqual(config.headDim, 128, "Qwen3Config's default head_dim")
         XCTAssertFalse(config.tieWordEmbeddings, "Qwen3Config's default")
         XCTAssertEqual(config.ropeTheta, 10000)

@@ -34,7 +34,7 @@ public struct HuggingFaceCheckpoint {
 
     /// An integer field of the config, or an error naming it.
     public func int(_ key: String, default value: Int? = nil) throws -> Int {
-        if let n = config[key] as? NSNumber, !(config[key] is Bool), n.doubleValue == n.doubleValue.rounded() { return n.intValue }
+        if let n = config[key] as? NSNumber, !isJSONBoolean(n), n.doubleValue == n.doubleValue.rounded() { return n.intValue }
         if config[key] == nil || config[key] is NSNull, let value { return value }
         throw InputError(path: configPath, problem: "field \(key) is missing or not an integer")
     }
@@ -71,4 +71,10 @@ public struct HuggingFaceCheckpoint {
         }
         return t
     }
+}
+
+/// True if `number` was a JSON `true` or `false`. (`number is Bool` cannot tell: on Linux it
+/// is also true for the numbers 0 and 1, so `"num_key_value_heads": 1` would look like a flag.)
+func isJSONBoolean(_ number: NSNumber) -> Bool {
+    String(cString: number.objCType) == "c"
 }
