@@ -114,10 +114,10 @@ public final class MixtureOfExperts: Module {
     /// How many tokens each expert received in the last call.
     public private(set) var tokensPerExpert: [Int] = []
 
-    public init(dim: Int, hidden: Int, experts count: Int, topK: Int, generator: TorchGenerator = .global) {
+    public init(dim: Int, hidden: Int, experts count: Int, topK: Int, activation: Activation = .silu, generator: TorchGenerator = .global) {
         precondition(topK >= 1 && topK <= count, "MixtureOfExperts: top-k \(topK) of \(count) experts")
         router = Linear(dim, count, bias: false, generator: generator)
-        experts = (0..<count).map { _ in SwiGLU(dim: dim, hidden: hidden, names: ("w1", "w3", "w2"), generator: generator) }
+        experts = (0..<count).map { _ in SwiGLU(dim: dim, hidden: hidden, names: ("w1", "w3", "w2"), activation: activation, generator: generator) }
         self.topK = topK
         super.init()
         register("gate", router)
@@ -175,7 +175,8 @@ public final class LlamaLayer: Module {
                                           scale: 1 / Float(c.headDim).squareRoot(), generator: generator)
         postNorm = RMSNorm(c.hiddenSize, eps: c.rmsNormEps, unitOffset: c.rmsNormUnitOffset)
         if c.numExperts > 0 {
-            moe = MixtureOfExperts(dim: c.hiddenSize, hidden: c.intermediateSize, experts: c.numExperts, topK: c.expertsPerToken, generator: generator)
+            moe = MixtureOfExperts(dim: c.hiddenSize, hidden: c.intermediateSize, experts: c.numExperts, topK: c.expertsPerToken,
+                                   activation: c.activation, generator: generator)
             mlp = nil
         } else {
             mlp = SwiGLU(dim: c.hiddenSize, hidden: c.intermediateSize, activation: c.activation, generator: generator)

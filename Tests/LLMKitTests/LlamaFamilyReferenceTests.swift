@@ -111,6 +111,19 @@ final class LlamaFamilyReferenceTests: XCTestCase {
         XCTAssertGreaterThan(try relativeError(unscaled, "gemma-tiny"), 1e-2)
     }
 
+    /// Greedy generation of a tiny Qwen2 (tied head) on five chat prompts, with and without the
+    /// KV cache, token for token as transformers' `generate(do_sample=False)` (qwen2-chat/greedy.json).
+    func testQwen2GreedyGeneration() throws {
+        let model = try LlamaModel.load(huggingFace: fixtureURL("hf/qwen2-chat"))
+        let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("hf/qwen2-chat/greedy.json"))) as! [[String: Any]]
+        XCTAssertEqual(cases.count, 5)
+        for (i, c) in cases.enumerated() {
+            let prompt = c["prompt_ids"] as! [Int], want = c["new_ids"] as! [Int]
+            XCTAssertEqual(generate(model, prompt: prompt, maxNewTokens: want.count), want, "case \(i), cached")
+            XCTAssertEqual(generate(model, prompt: prompt, maxNewTokens: want.count, useCache: false), want, "case \(i), without cache")
+        }
+    }
+
     /// The config fields as the Hub writes them: `rope_theta` + `rope_scaling`, `torch_dtype`,
     /// `head_dim`, `tie_word_embeddings`, and transformers' per-architecture defaults when a
     /// field is missing.
