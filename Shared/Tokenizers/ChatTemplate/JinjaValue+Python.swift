@@ -1,0 +1,114 @@
+// How Python sees a value: its type's name, whether it is true, and the text `str()` and
+// `repr()` give. `{{ x }}` prints `str(x)`, so a list prints as ['a', 'b'] and None as None.
+
+extension JinjaValue {
+    /// Python's `type(x).__name__`.
+    var typeName: String {
+        switch self {
+        case .undefined: return "Undefined"
+        case .none: return "NoneType"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .string: return "str"
+        case .list: return "list"
+        case .tuple: return "tuple"
+        case .dict: return "dict"
+        case .view(let v): return v.typeName
+        case .iterator(let it): return it.typeName
+        case .object(let o): return o.typeName
+        }
+    }
+
+    /// jinja2's `object_type_repr`: "dict object", "None", … (used in its messages).
+    var typeDescription: String {
+        if case .none = self { return "None" }
+        if case .undefined = self { return "jinja2.runtime.Undefined object" }
+        return "\(typeName) object"
+    }
+
+    /// Python's `bool(x)`.
+    var isTruthy: Bool {
+        switch self {
+        case .undefined, .none: return false
+        case .bool(let b): return b
+        case .int(let i): return i != 0
+        case .float(let f): return f != 0
+        case .string(let s): return !s.isEmpty
+        case .list(let a), .tuple(let a): return !a.isEmpty
+        case .dict(let d): return d.count > 0
+        case .view(let v): return !v.elements.isEmpty
+        case .iterator, .object: return true
+        }
+    }
+
+    var isUndefined: Bool {
+        if case .undefined = self { return true }
+        return false
+    }
+
+    var isNone: Bool {
+        if case .none = self { return true }
+        return false
+    }
+
+    /// Python's `str(x)`, which `{{ x }}` prints. Undefined prints as "".
+    func str() throws -> String {
+        switch self {
+        case .undefined: return ""
+        case .string(let s): return s
+        default: return try repr()
+        }
+    }
+
+    /// Python's `repr(x)`. Values whose repr is a memory address (functions, generators)
+    /// throw instead: a prompt must not depend on where Python put an object.
+    func repr() throws -> String {
+        switch self {
+        case .undefined: return "Undefined"
+        case .none: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .float(let f): return PyString.floatRepr(f)
+        case .string(let s): return PyString.repr(s)
+        case .list(let a): return "[" + (try a.map { try $0.repr() }).joined(separator: ", ") + "]"
+        case .tuple(let a):
+            if a.count == 1 { return "(" + (try a[0].repr()) + ",)" }
+            return "(" + (try a.map { try $0.repr() }).joined(separator: ", ") + ")"
+        case .dict(let d):
+            return "{" + (try d.entries.map { try $0.key.repr() + ": " + $0.value.repr() }).joined(separator: ", ") + "}"
+        case .view(let v):
+            switch v.kind {
+            case .range(let start, let stop, let step):
+                return step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
+            default:
+                return v.typeName + "(" + (try JinjaValue.list(v.elements).repr()) + ")"
+            }
+        case .iterator(let it):
+            throw JinjaError.unsupported("printing a \(it.typeName) (Python prints its memory address); convert it with |list first")
+        case .object(let o):
+            guard let text = try o.repr() else {
+                throw JinjaError.unsupported("printing a \(o.typeName) (Python prints its memory address)")
+            }
+            return text
+        }
+    }
+}
+
+// MARK: - From and to JSON
+
+extension JinjaValue {
+    /// The value Python's `json.loads` makes of a JSON document.
+    public init(json: OrderedJSON) {
+        switch json {
+        case .null: self = .none
+        case .bool(let b): self = .bool(b)
+        case .integer(let i): self = .int(i)
+        case .double(let d): self = .float(d)
+        case .string(let s): self = .string(s)
+        case .array(let a): self = .list(a.map(JinjaValue.init(json:)))
+        case .object(let members):
+            self = .dict(JinjaDict(members.map { (JinjaValue.string($0.key), JinjaValue(json: $0.value)) }))
+        }
+    }
+}
