@@ -21,6 +21,7 @@ let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
 options.positional("generate MODEL_DIR", help: "generate from a Hugging Face GPT-2 or Llama directory")
+options.positional("chat-template TEMPLATE CASES", help: "render conversations (JSON Lines) with a chat template, as transformers does")
 options.epilogue = """
 Try: --prompt "The cat" --max-new-tokens 40
      generate path/to/gpt2 --prompt "Hello, I am" --max-new-tokens 30 --temperature 0.8 --top-k 50
@@ -80,7 +81,8 @@ if options.positional.first == "generate" {
     }
     exit(0)
 }
-if let extra = options.positional.first { options.fail("unknown command \(extra) (the only command is generate)") }
+if options.positional.first == "chat-template" { runChatTemplateCommand(Array(options.positional.dropFirst()), options: options) }
+if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate and chat-template)") }
 
 // MARK: - The loop
 

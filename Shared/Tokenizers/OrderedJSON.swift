@@ -66,6 +66,15 @@ public enum OrderedJSON: Equatable, Sendable {
         if case .null = self { return true }
         return false
     }
+
+    /// The JSON text, as Python's `json.dumps(value, ensure_ascii=False)` writes it: keys in
+    /// order, ", " and ": " between items, floats as Python's repr.
+    ///
+    ///     OrderedJSON.object([("a", .array([.integer(1), .double(2)]))]).serialized()   // {"a": [1, 2.0]}
+    public func serialized() -> String {
+        // A JSON value always serializes (only Python objects outside JSON can fail).
+        (try? PythonJSON.dumps(JinjaValue(json: self))) ?? "null"
+    }
 }
 
 // MARK: - Parsing
