@@ -112,8 +112,10 @@ public final class JinjaIterator {
 
     /// Everything not yet read, which is read now.
     func drain() -> [JinjaValue] {
-        defer { position = elements.count; elements = [] }
-        return Array(elements[position...])
+        let rest = position < elements.count ? Array(elements[position...]) : []
+        elements = []
+        position = 0
+        return rest
     }
 
     /// The next element, which is read now.
