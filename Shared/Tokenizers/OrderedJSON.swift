@@ -220,9 +220,9 @@ private struct JSONReader {
         while true {
             guard i < bytes.count else { throw fail("unterminated string") }
             let c = bytes[i]
+            if c < 0x20 { throw fail("control character in a string") }
             i += 1
             if c == UInt8(ascii: "\"") { break }
-            if c < 0x20 { throw fail("control character in a string") }
             if c != UInt8(ascii: "\\") { out.append(c); continue }
             guard i < bytes.count else { throw fail("unterminated string") }
             let e = bytes[i]

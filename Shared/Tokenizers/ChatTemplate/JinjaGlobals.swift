@@ -76,12 +76,23 @@ enum JinjaGlobals {
         default: throw JinjaError.runtime("range expected at most 3 arguments, got \(n.count)")
         }
         guard step != 0 else { throw JinjaError.runtime("range() arg 3 must not be zero") }
-        let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
-        let count = span <= 0 ? 0 : Int(((span - 1) / Double(Swift.abs(step))).rounded(.down)) + 1
-        if count > maxRange {
+        // The length in unsigned arithmetic: stop - start may not fit an Int.
+        var count: UInt = 0
+        if step > 0 && start < stop {
+            count = (UInt(bitPattern: stop) &- UInt(bitPattern: start) - 1) / step.magnitude + 1
+        } else if step < 0 && start > stop {
+            count = (UInt(bitPattern: start) &- UInt(bitPattern: stop) - 1) / step.magnitude + 1
+        }
+        if count > UInt(maxRange) {
             throw JinjaError.runtime("Range too big. The sandbox blocks ranges larger than MAX_RANGE (\(maxRange)).")
         }
-        let elements = (0..<count).map { JinjaValue.int(start + $0 * step) }
+        var elements: [JinjaValue] = []
+        elements.reserveCapacity(Int(count))
+        var x = start
+        for _ in 0..<count {
+            elements.append(.int(x))
+            x = x &+ step                                 // past the last element it may wrap: never read
+        }
         return .view(JinjaView(kind: .range(start: start, stop: stop, step: step), elements: elements))
     }
 

@@ -6,8 +6,8 @@ final class JinjaInterpreter {
     enum Flow { case normal, breakLoop, continueLoop }
 
     static let maxDepth = 500
-    static let maxIterations = 5_000_000
-    static let maxOutput = 100_000_000
+    static let maxIterations = 1_000_000
+    static let maxOutput = 20_000_000
 
     private var depth = 0
     private var iterations = 0
@@ -130,6 +130,8 @@ final class JinjaInterpreter {
             guard case .object(let o)? = scope.lookup(name), let ns = o as? JinjaNamespace else {
                 throw JinjaError.runtime("cannot assign attribute on non-namespace object")
             }
+            // The one way a template can grow a value from one iteration to the next: bound it.
+            if value.nestsTooDeep() { throw JinjaValue.tooDeep() }
             ns.attributes[attribute] = value
         }
     }

@@ -33,7 +33,7 @@ final class JinjaLoop: JinjaObject {
 
     var typeName: String { "LoopContext" }
 
-    func repr() -> String? { "<LoopContext \(index0 + 1)/\(items.count)>" }
+    func repr(depth: Int) -> String? { "<LoopContext \(index0 + 1)/\(items.count)>" }
 
     func attribute(_ name: String) -> JinjaValue? {
         let length = items.count

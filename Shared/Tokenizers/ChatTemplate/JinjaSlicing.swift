@@ -45,13 +45,14 @@ enum JinjaSlicing {
             return .string(PyString.string(try positions(count: scalars.count, start, stop, step).map { scalars[$0] }))
         case .view(let v):
             guard case .range(let r0, _, let rStep) = v.kind else { throw JinjaError.runtime("'\(v.typeName)' object is not subscriptable") }
-            let picked = try positions(count: v.elements.count, start, stop, step)
+            let picked = try positions(count: v.elements.count, start, stop, step).map { v.elements[$0] }
             var s = 1
             if let step, case .int(let i)? = JinjaOperators.number(step) { s = i }
-            let first = picked.first.map { r0 + $0 * rStep } ?? r0
-            let newStep = rStep * s
-            return .view(JinjaView(kind: .range(start: first, stop: first + picked.count * newStep, step: newStep),
-                                   elements: picked.map { v.elements[$0] }))
+            // The new range's start, stop and step only serve its repr; wrapping cannot be read.
+            var first = r0
+            if case .int(let i)? = picked.first { first = i }
+            let newStep = rStep &* s
+            return .view(JinjaView(kind: .range(start: first, stop: first &+ picked.count &* newStep, step: newStep), elements: picked))
         case .dict:
             throw JinjaError.runtime("unhashable type: 'slice'")
         default:

@@ -61,9 +61,30 @@ extension JinjaValue {
         }
     }
 
+    /// How deep a value may nest for `repr`, `tojson` and namespace attributes (Python's own
+    /// limit is its recursion limit).
+    static let maxDepth = 200
+
+    static func tooDeep() -> JinjaError {
+        .runtime("maximum recursion depth exceeded while getting the repr of an object (a value nests more than \(maxDepth) levels)")
+    }
+
+    /// Whether the value nests deeper than `maxDepth` (lists, tuples, dicts, views).
+    func nestsTooDeep(_ depth: Int = 0) -> Bool {
+        if depth > Self.maxDepth { return true }
+        switch self {
+        case .list(let a), .tuple(let a): return a.contains { $0.nestsTooDeep(depth + 1) }
+        case .dict(let d): return d.entries.contains { $0.key.nestsTooDeep(depth + 1) || $0.value.nestsTooDeep(depth + 1) }
+        case .view(let v): return v.elements.contains { $0.nestsTooDeep(depth + 1) }
+        default: return false
+        }
+    }
+
     /// Python's `repr(x)`. Values whose repr is a memory address (functions, generators)
     /// throw instead: a prompt must not depend on where Python put an object.
-    func repr() throws -> String {
+    func repr(depth: Int = 0) throws -> String {
+        guard depth <= Self.maxDepth else { throw Self.tooDeep() }
+        let d = depth + 1
         switch self {
         case .undefined: return "Undefined"
         case .none: return "None"
@@ -71,23 +92,23 @@ extension JinjaValue {
         case .int(let i): return String(i)
         case .float(let f): return PyString.floatRepr(f)
         case .string(let s): return PyString.repr(s)
-        case .list(let a): return "[" + (try a.map { try $0.repr() }).joined(separator: ", ") + "]"
+        case .list(let a): return "[" + (try a.map { try $0.repr(depth: d) }).joined(separator: ", ") + "]"
         case .tuple(let a):
-            if a.count == 1 { return "(" + (try a[0].repr()) + ",)" }
-            return "(" + (try a.map { try $0.repr() }).joined(separator: ", ") + ")"
-        case .dict(let d):
-            return "{" + (try d.entries.map { try $0.key.repr() + ": " + $0.value.repr() }).joined(separator: ", ") + "}"
+            if a.count == 1 { return "(" + (try a[0].repr(depth: d)) + ",)" }
+            return "(" + (try a.map { try $0.repr(depth: d) }).joined(separator: ", ") + ")"
+        case .dict(let dict):
+            return "{" + (try dict.entries.map { try $0.key.repr(depth: d) + ": " + $0.value.repr(depth: d) }).joined(separator: ", ") + "}"
         case .view(let v):
             switch v.kind {
             case .range(let start, let stop, let step):
                 return step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
             default:
-                return v.typeName + "(" + (try JinjaValue.list(v.elements).repr()) + ")"
+                return v.typeName + "(" + (try JinjaValue.list(v.elements).repr(depth: d)) + ")"
             }
         case .iterator(let it):
             throw JinjaError.unsupported("printing a \(it.typeName) (Python prints its memory address); convert it with |list first")
         case .object(let o):
-            guard let text = try o.repr() else {
+            guard let text = try o.repr(depth: d) else {
                 throw JinjaError.unsupported("printing a \(o.typeName) (Python prints its memory address)")
             }
             return text

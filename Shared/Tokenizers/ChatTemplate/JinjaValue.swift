@@ -132,8 +132,9 @@ public protocol JinjaObject: AnyObject {
     var typeName: String { get }
     /// The attribute `name`, or nil when there is none.
     func attribute(_ name: String) throws -> JinjaValue?
-    /// What `str()` gives, or nil when Python would print a memory address.
-    func repr() throws -> String?
+    /// What `repr()` gives (nested values one level deeper), or nil when Python would print a
+    /// memory address.
+    func repr(depth: Int) throws -> String?
 }
 
 /// `namespace(…)`: the one mutable object of a template (`{% set ns.count = ns.count + 1 %}`).
@@ -141,7 +142,7 @@ final class JinjaNamespace: JinjaObject {
     var attributes = JinjaDict()
     var typeName: String { "Namespace" }
     func attribute(_ name: String) -> JinjaValue? { attributes[name] }
-    func repr() throws -> String? { "<Namespace \(try JinjaValue.dict(attributes).repr())>" }
+    func repr(depth: Int) throws -> String? { "<Namespace \(try JinjaValue.dict(attributes).repr(depth: depth))>" }
 }
 
 /// A callable: a macro, a global function or a bound method.
@@ -160,7 +161,7 @@ final class JinjaFunction: JinjaObject {
         attribute == "name" && typeName == "Macro" ? .string(name) : nil
     }
 
-    func repr() -> String? { typeName == "Macro" ? "<Macro \(PyString.repr(name))>" : nil }
+    func repr(depth: Int) -> String? { typeName == "Macro" ? "<Macro \(PyString.repr(name))>" : nil }
 }
 
 /// Arguments of a call: positional, then keyword in the order written.

@@ -90,7 +90,9 @@ enum PythonJSON {
     }
 
     static func write(_ value: JinjaValue, _ o: Options, level: Int, into out: inout String) throws {
-        guard level < 200 else { throw JinjaError.runtime("maximum recursion depth exceeded while encoding a JSON object") }
+        guard level <= JinjaValue.maxDepth else {
+            throw JinjaError.runtime("maximum recursion depth exceeded while encoding a JSON object (a value nests more than \(JinjaValue.maxDepth) levels)")
+        }
         func newline(_ level: Int) {
             guard let indent = o.indent else { return }
             out += "\n" + String(repeating: indent, count: level)
