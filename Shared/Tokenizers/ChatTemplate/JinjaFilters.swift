@@ -43,19 +43,18 @@ enum JinjaFilters {
         "capitalize": { v, args in _ = try args.bind("capitalize", []); return .string(PyString.capitalize(try v.str())) },
         "title": { v, args in
             _ = try args.bind("title", [])
-            // jinja2's own title: words begin after -, whitespace, (, {, [ or <; first letter upper.
-            var out = String.UnicodeScalarView()
-            var atWordStart = true
-            for c in try v.str().unicodeScalars {
-                let separator = PyString.isWhitespace(c) || "-({[<".unicodeScalars.contains(c)
-                if separator {
-                    out.append(c)
-                } else {
-                    out.append(contentsOf: (atWordStart ? c.properties.uppercaseMapping : c.properties.lowercaseMapping).unicodeScalars)
-                }
-                atWordStart = separator
+            // jinja2's own title: split into words and runs of -, whitespace, (, {, [, <;
+            // each piece: its first code point upper-cased, the rest lower-cased.
+            let a = PyString.scalars(try v.str())
+            func isSeparator(_ c: Unicode.Scalar) -> Bool { PyString.isWhitespace(c) || "-({[<".unicodeScalars.contains(c) }
+            var out = "", i = 0
+            while i < a.count {
+                var j = i + 1
+                while j < a.count, isSeparator(a[j]) == isSeparator(a[i]) { j += 1 }
+                out += a[i].properties.uppercaseMapping + PyString.lower(PyString.string(a[(i + 1)..<j]))
+                i = j
             }
-            return .string(String(out))
+            return .string(out)
         },
         "replace": { v, args in
             let a = try args.bind("replace", [("old", nil), ("new", nil), ("count", JinjaValue.none)])

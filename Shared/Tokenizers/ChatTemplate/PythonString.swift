@@ -42,31 +42,50 @@ enum PyString {
         }
     }
 
-    static func isCased(_ c: Unicode.Scalar) -> Bool {
-        c.properties.isLowercase || c.properties.isUppercase || c.properties.generalCategory == .titlecaseLetter
-    }
+    static func isCased(_ c: Unicode.Scalar) -> Bool { c.properties.isCased }
 
     // MARK: Case
 
     static func upper(_ s: String) -> String { string(s.unicodeScalars.flatMap { $0.properties.uppercaseMapping.unicodeScalars }) }
-    static func lower(_ s: String) -> String { string(s.unicodeScalars.flatMap { $0.properties.lowercaseMapping.unicodeScalars }) }
+
+    /// The lower case of `a[i]` in its context: a capital sigma at the end of a word becomes
+    /// the final sigma ς, as Python (and Unicode's Final_Sigma rule) has it.
+    static func lowerMapping(_ a: Scalars, at i: Int) -> String {
+        let c = a[i]
+        guard c == "\u{3A3}" else { return c.properties.lowercaseMapping }
+        var j = i - 1
+        while j >= 0, a[j].properties.isCaseIgnorable { j -= 1 }
+        var final = j >= 0 && a[j].properties.isCased
+        if final {
+            var k = i + 1
+            while k < a.count, a[k].properties.isCaseIgnorable { k += 1 }
+            final = k == a.count || !a[k].properties.isCased
+        }
+        return final ? "\u{3C2}" : "\u{3C3}"
+    }
+
+    static func lower(_ s: String) -> String {
+        let a = scalars(s)
+        return a.indices.map { lowerMapping(a, at: $0) }.joined()
+    }
 
     /// Python's `str.capitalize()`: the first code point title-cased, the rest lower-cased.
     static func capitalize(_ s: String) -> String {
-        guard let first = s.unicodeScalars.first else { return s }
-        return first.properties.titlecaseMapping + lower(string(s.unicodeScalars.dropFirst()))
+        let a = scalars(s)
+        guard let first = a.first else { return s }
+        return first.properties.titlecaseMapping + a.indices.dropFirst().map { lowerMapping(a, at: $0) }.joined()
     }
 
     /// Python's `str.title()`: a cased letter after an uncased one is title-cased, others lowered.
     static func title(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
+        let a = scalars(s)
+        var out = ""
         var previousCased = false
-        for c in s.unicodeScalars {
-            let mapped = previousCased ? c.properties.lowercaseMapping : c.properties.titlecaseMapping
-            out.append(contentsOf: mapped.unicodeScalars)
-            previousCased = isCased(c)
+        for i in a.indices {
+            out += previousCased ? lowerMapping(a, at: i) : a[i].properties.titlecaseMapping
+            previousCased = isCased(a[i])
         }
-        return String(out)
+        return out
     }
 
     // MARK: Strip, split, replace

@@ -147,6 +147,23 @@ CASES = [
     ("filter_block", "{% filter upper %}hello {{ 'world' }}{% endfilter %}", {}),
     ("print_tag", "{% print 'a', 1 %}", {}),
 
+    ("set_in_for_else_block", "{% for i in [] %}{% else %}{% set z = 1 %}[{{ z }}]{% endfor %}[{{ z }}]", {}),
+    ("set_in_filter_block", "{% filter upper %}{% set inner = 'x' %}{{ inner }}{% endfilter %}[{{ inner }}]", {}),
+    ("set_in_generation_block", "{% generation %}{% set g = 'x' %}{{ g }}{% endgeneration %}[{{ g }}]", {}),
+    ("set_in_set_block", "{% set outer %}{% set inner = 'x' %}{{ inner }}{% endset %}{{ outer }}[{{ inner }}]", {}),
+    ("with_values_see_outer_scope", "{% set a = 'outer' %}{% with a = 'inner', b = a %}{{ a }} {{ b }}{% endwith %}", {}),
+    ("loop_variable_shadows_and_restores", "{% set x = 'outer' %}{% for x in [1, 2] %}{{ x }}{% endfor %}{{ x }}", {}),
+    ("loop_variable_after_loop", "{% for i in [1] %}{% endfor %}[{{ i }}][{{ loop }}]", {}),
+    ("set_loop_variable_in_body", "{% for x in [1, 2] %}{% set x = x * 10 %}{{ x }}{% endfor %}", {}),
+    ("loop_filter_sees_outer_names", "{% set limit = 1 %}{% for n in nums if n > limit %}{{ n }}{% endfor %}", {}),
+    ("macro_defined_in_if", "{% if true %}{% macro m() %}m{% endmacro %}{% endif %}{{ m() }}", {}),
+    ("macro_defined_in_loop", "{% for i in [1, 2] %}{% macro m() %}{{ i }}{% endmacro %}{{ m() }}{% endfor %}", {}),
+    ("macro_sees_loop_of_caller_not", "{% macro m() %}[{{ loop is defined }}]{% endmacro %}{% for i in [1] %}{{ m() }}{% endfor %}", {}),
+    ("namespace_in_macro", "{% set ns = namespace(n=0) %}{% macro bump() %}{% set ns.n = ns.n + 1 %}{% endmacro %}{{ bump() }}{{ bump() }}{{ ns.n }}", {}),
+    ("nested_loop_set_outer_not_visible", "{% for a in [1, 2] %}{% set s = a %}{% for b in [1] %}{{ s }}{% set s = 'inner' %}{{ s }}{% endfor %}{{ s }};{% endfor %}", {}),
+    ("if_set_then_read_in_same_loop_iteration", "{% for m in messages %}{% if loop.first %}{% set first_role = m.role %}{% endif %}[{{ first_role }}]{% endfor %}", {}),
+    ("set_messages_inside_if_at_top", "{% if messages[0].role == 'system' %}{% set sys = messages[0].content %}{% set messages = messages[1:] %}{% endif %}{{ sys }}|{{ messages|length }}|{% for m in messages %}{{ m.role[0] }}{% endfor %}", {}),
+
     # ---- macros
     ("macro_basic", "{% macro greet(name, greeting='Hello') %}{{ greeting }}, {{ name }}!{% endmacro %}{{ greet('Ann') }} {{ greet('Bob', greeting='Hi') }} {{ greet(greeting='Yo', name='Cy') }}", {}),
     ("macro_missing_argument", "{% macro m(a, b) %}[{{ a }}][{{ b }}][{{ b is defined }}]{% endmacro %}{{ m(1) }}", {}),
@@ -197,6 +214,14 @@ CASES = [
     ("string_methods_2", "{{ 'Hello'.startswith('He') }} {{ 'Hello'.endswith(('x', 'lo')) }} {{ 'abc'.upper() }} {{ 'ABC'.lower() }} {{ 'hello wORLD it\\'s'.title() }} {{ 'aaa'.replace('a', 'b', 2) }} {{ 'ab'.replace('', '-') }} {{ 'hello'.find('l') }} {{ 'hello'.rfind('l') }} {{ 'hello'.count('l') }}", {}),
     ("string_methods_3", "{{ ', '.join(words) }} {{ 'l1\\nl2\\r\\nl3'.splitlines() }} {{ 'ab'.center(6, '*') }} {{ '7'.zfill(3) }} {{ 'abc'.capitalize() }} {{ '12'.isdigit() }} {{ 'prefix_x'.removeprefix('prefix_') }} {{ '{} and {name}'.format(1, name='two') }}", {}),
     ("percent_format", "{{ '%s is %d years, %.2f%%' % ('Ann', 30, 1.5) }} {{ '%05d|%-4s|%r' % (42, 'a', 'b') }} {{ 'single %s' % 'x' }}", {}),
+
+    ("unicode_case", "{{ 'straße ǆemal ﬃ'|upper }} {{ 'İSTANBUL ΟΔΥΣΣΕΥΣ ΑΣ Σ'|lower }} {{ 'ǆemal ǅx'|capitalize }} {{ 'ǆemal hello\\'world'.title() }} {{ \"hello'world\"|title }} {{ 'İ'|lower|length }} {{ 'ΑΣ ΟΔΥΣΣΕΥΣ-ΣΑΣ'|title }} {{ 'ΑΣ ΟΔΥΣΣΕΥΣ'.title() }} {{ 'ΣΑΣ'|capitalize }}", {}),
+    ("unicode_whitespace", "[{{ '\\u3000\\x1c a \\x85\\u00a0'|trim }}] {{ 'a\\u00a0b\\u2003c\\x1fd'.split() }} {{ 'x\\u2028y\\x0cz'.splitlines() }} {{ '\\u200bq'|trim|length }}", {}),
+    ("unicode_sort_and_compare", "{{ ['é', 'z', 'E', 'e\\u0301', 'Z', 'a']|sort }} {{ 'é' > 'z' }} {{ 'e\\u0301' == 'é' }} {{ ['b', 'B', 'a']|sort(case_sensitive=true) }}", {}),
+    ("unicode_tojson", "{{ '\\u2028\\u0085\\x7f\\ud7ff'|tojson }} {{ '\\u2028'|tojson(ensure_ascii=true) }}", {}),
+    ("unicode_repr", "{{ ['\\u00a0', '\\u2028', '\\x85', '\\u200b', 'é', '\\U0001F600', '\\ue000', '\\x7f'] }}", {}),
+    ("percent_edge", "{{ '%s|%s' % (none, [1]) }} {{ '%d' % 3.9 }} {{ '%5.1f|%-6.2f|%+d' % (3.14159, 2.5, 4) }} {{ '%%' % () }} {{ '%.2s' % 'abc' }}", {}),
+    ("round_and_float_repr", "{{ 0.5|round }} {{ 1.5|round }} {{ 2.5|round(0) }} {{ 1.005|round(2) }} {{ 1e22 }} {{ 1/3 }} {{ 2/3*3 }} {{ 100.0 }} {{ -0.0 }} {{ 123456789.123456789 }}", {}),
 
     # ---- filters
     ("filter_trim_upper_lower", "[{{ text|trim }}] [{{ 'xxhixx'|trim('x') }}] {{ 'mIxEd'|upper }} {{ 'mIxEd'|lower }}", {}),
