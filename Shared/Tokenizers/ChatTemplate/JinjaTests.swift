@@ -4,8 +4,6 @@
 enum JinjaTests {
     typealias Test = (JinjaValue, [JinjaValue]) throws -> Bool
 
-    static let unsupported: Set<String> = []
-
     /// At parse time: an unknown test is jinja2's error.
     static func check(_ name: String, line: Int) throws {
         if all[name] != nil { return }

@@ -120,7 +120,7 @@ extension JinjaValue {
 
 extension JinjaValue {
     /// The value Python's `json.loads` makes of a JSON document.
-    public init(json: OrderedJSON) {
+    init(json: OrderedJSON) {
         switch json {
         case .null: self = .none
         case .bool(let b): self = .bool(b)

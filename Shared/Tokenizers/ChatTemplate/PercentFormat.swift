@@ -17,7 +17,6 @@ enum PercentFormat {
         let f = PyString.scalars(format)
         var out = ""
         var i = 0, next = 0
-        var usedMapping = false
         func take() throws -> JinjaValue {
             guard next < positional.count else { throw JinjaError.runtime("not enough arguments for format string") }
             defer { next += 1 }
@@ -34,7 +33,6 @@ enum PercentFormat {
                 let key = PyString.string(f[(i + 1)..<close])
                 guard let v = mapping[key] else { throw JinjaError.runtime("KeyError: \(PyString.repr(key))") }
                 value = v
-                usedMapping = true
                 i = close + 1
             }
             var flags = Set<Unicode.Scalar>()
@@ -97,7 +95,6 @@ enum PercentFormat {
         if mapping == nil && next < positional.count {
             throw JinjaError.runtime("not all arguments converted during string formatting")
         }
-        _ = usedMapping
         return out
     }
 }
