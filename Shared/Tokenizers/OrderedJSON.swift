@@ -15,6 +15,9 @@ public enum OrderedJSON: Equatable, Sendable {
     case bool(Bool)
     /// A number written without a fraction or exponent (Python's `int`).
     case integer(Int)
+    /// An integer beyond 64 bits, kept as its decimal digits (tokenizer_config.json files hold
+    /// such numbers, e.g. `"model_max_length": 1000000000000000019884624838656`).
+    case largeInteger(String)
     /// A number with a fraction or exponent, or NaN / Infinity (Python's `float`).
     case double(Double)
     case string(String)
@@ -27,6 +30,7 @@ public enum OrderedJSON: Equatable, Sendable {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
         case let (.integer(x), .integer(y)): return x == y
+        case let (.largeInteger(x), .largeInteger(y)): return x == y
         case let (.double(x), .double(y)): return x == y
         case let (.string(x), .string(y)): return x.unicodeScalars.elementsEqual(y.unicodeScalars)
         case let (.array(x), .array(y)): return x == y
@@ -72,8 +76,17 @@ public enum OrderedJSON: Equatable, Sendable {
     ///
     ///     OrderedJSON.object([("a", .array([.integer(1), .double(2)]))]).serialized()   // {"a": [1, 2.0]}
     public func serialized() -> String {
-        // A JSON value always serializes (only Python objects outside JSON can fail).
-        (try? PythonJSON.dumps(JinjaValue(json: self))) ?? "null"
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .integer(let i): return String(i)
+        case .largeInteger(let digits): return digits
+        case .double(let d): return PythonJSON.float(d)
+        case .string(let s): return PythonJSON.quote(s)
+        case .array(let a): return "[" + a.map { $0.serialized() }.joined(separator: ", ") + "]"
+        case .object(let members):
+            return "{" + members.map { PythonJSON.quote($0.key) + ": " + $0.value.serialized() }.joined(separator: ", ") + "}"
+        }
     }
 }
 
@@ -282,10 +295,7 @@ private struct JSONReader {
             guard digits() > 0 else { throw fail("expected digits in the exponent") }
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        if isInteger {
-            guard let v = Int(text) else { throw fail("the integer \(text) is too large") }
-            return .integer(v)
-        }
+        if isInteger { return Int(text).map(OrderedJSON.integer) ?? .largeInteger(text) }
         guard let v = Double(text) else { throw fail("bad number \(text)") }
         return .double(v)
     }

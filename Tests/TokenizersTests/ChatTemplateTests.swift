@@ -65,6 +65,22 @@ final class ChatTemplateTests: XCTestCase {
 
     // MARK: - Loading
 
+    /// The directory transformers 5 saved for the tiny Qwen2 chat model (chat_template.jinja beside
+    /// a tokenizer_config.json holding the EOS token and a model_max_length beyond 64 bits):
+    /// the prompts of greedy.json are what `apply_chat_template(add_generation_prompt=True)` gave.
+    func testTransformersSavedDirectoryGivesGreedyJSONPrompts() throws {
+        let directory = fixtureURL("hf/qwen2-chat")
+        let chat = try ChatTemplate.load(from: directory)
+        XCTAssertEqual(chat.eosToken, "<|im_end|>")
+        XCTAssertNil(chat.bosToken)
+        let cases = try OrderedJSON(parsing: String(contentsOf: directory.appendingPathComponent("greedy.json"), encoding: .utf8))
+        XCTAssertEqual(cases.arrayValue?.count, 5)
+        for c in cases.arrayValue ?? [] {
+            let prompt = try chat.render(messages: c["messages"]!.arrayValue!, addGenerationPrompt: true)
+            XCTAssertEqual(prompt, c["prompt"]!.stringValue!)
+        }
+    }
+
     func testLoadsFromTokenizerConfigAndJinjaFile() throws {
         // The ChatML template of ../shared/tools/make_fixtures_hf.py's qwen2-chat model, after bos_token.
         let source = "{{- bos_token }}{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + "

@@ -45,11 +45,11 @@ public struct ChatTemplate {
     public func render(messages: [OrderedJSON], tools: [OrderedJSON]? = nil, addGenerationPrompt: Bool,
                        bosToken: String? = nil, eosToken: String? = nil, extra: [String: OrderedJSON] = [:],
                        now: @escaping () -> Date = Date.init, timeZone: TimeZone = .current) throws -> String {
-        var values: [String: JinjaValue] = extra.mapValues(JinjaValue.init(json:))
+        var values: [String: JinjaValue] = try extra.mapValues { try JinjaValue(json: $0) }
         if let bos = bosToken ?? self.bosToken { values["bos_token"] = .string(bos) }
         if let eos = eosToken ?? self.eosToken { values["eos_token"] = .string(eos) }
-        values["messages"] = .list(messages.map(JinjaValue.init(json:)))
-        values["tools"] = tools.map { .list($0.map(JinjaValue.init(json:))) } ?? JinjaValue.none
+        values["messages"] = .list(try messages.map { try JinjaValue(json: $0) })
+        values["tools"] = try tools.map { .list(try $0.map { try JinjaValue(json: $0) }) } ?? JinjaValue.none
         values["documents"] = JinjaValue.none
         values["add_generation_prompt"] = .bool(addGenerationPrompt)
         return try template.render(values: values, now: now, timeZone: timeZone)

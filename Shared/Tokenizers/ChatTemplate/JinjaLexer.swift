@@ -346,7 +346,7 @@ struct JinjaLexer {
             end = run(i + 1, { ("0"..."9").contains($0) }) ?? i + 1
         }
         let digits = PyString.string(src[digitsStart..<end]).replacingOccurrences(of: "_", with: "")
-        guard let value = Int(digits, radix: radix) else { throw fail("the integer \(digits) is too large") }
+        guard let value = Int(digits, radix: radix) else { throw JinjaError.unsupported("integers beyond 64 bits (the literal \(digits))") }
         return (end, value)
     }
 

@@ -25,7 +25,7 @@ public struct JinjaTemplate {
     /// `now` and `timeZone` serve `strftime_now`.
     public func render(_ variables: [String: OrderedJSON], now: @escaping () -> Date = Date.init,
                        timeZone: TimeZone = .current) throws -> String {
-        try render(values: variables.mapValues(JinjaValue.init(json:)), now: now, timeZone: timeZone)
+        try render(values: variables.mapValues { try JinjaValue(json: $0) }, now: now, timeZone: timeZone)
     }
 
     func render(values: [String: JinjaValue], now: @escaping () -> Date = Date.init, timeZone: TimeZone = .current) throws -> String {

@@ -119,17 +119,19 @@ extension JinjaValue {
 // MARK: - From and to JSON
 
 extension JinjaValue {
-    /// The value Python's `json.loads` makes of a JSON document.
-    init(json: OrderedJSON) {
+    /// The value Python's `json.loads` makes of a JSON document. An integer beyond 64 bits
+    /// (Python's are unbounded) is refused rather than rounded.
+    init(json: OrderedJSON) throws {
         switch json {
         case .null: self = .none
         case .bool(let b): self = .bool(b)
         case .integer(let i): self = .int(i)
+        case .largeInteger(let digits): throw JinjaError.unsupported("integers beyond 64 bits (\(digits) in the template's input)")
         case .double(let d): self = .float(d)
         case .string(let s): self = .string(s)
-        case .array(let a): self = .list(a.map(JinjaValue.init(json:)))
+        case .array(let a): self = .list(try a.map(JinjaValue.init(json:)))
         case .object(let members):
-            self = .dict(JinjaDict(members.map { (JinjaValue.string($0.key), JinjaValue(json: $0.value)) }))
+            self = .dict(JinjaDict(try members.map { (JinjaValue.string($0.key), try JinjaValue(json: $0.value)) }))
         }
     }
 }

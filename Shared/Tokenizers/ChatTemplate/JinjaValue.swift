@@ -9,7 +9,7 @@
 
 /// A Python value inside a template.
 ///
-///     JinjaValue(json: try OrderedJSON(parsing: #"{"role": "user"}"#))   // .dict({"role": "user"})
+///     try JinjaValue(json: try OrderedJSON(parsing: #"{"role": "user"}"#))   // .dict({"role": "user"})
 enum JinjaValue {
     /// A name or attribute that does not exist; printing it gives "", using it otherwise fails.
     case undefined(JinjaUndefined)
