@@ -57,6 +57,13 @@ final class JinjaRefusalTests: XCTestCase {
         let out = try template.render(messages: [ChatMessage(role: "user", content: "Hé\n")], addGenerationPrompt: true)
         XCTAssertEqual(out, #"{"role": "user", "content": "Hé\n"}True|<s>|</s>|None"#)
         XCTAssertEqual(try template.render(messages: [], addGenerationPrompt: false, eosToken: "<|im_end|>"), "False|<s>|<|im_end|>|None")
+        // As transformers: extra variables over the tokenizer's special tokens, and `documents`
+        // (None unless given); the explicit tokens over both.
+        let rag = try ChatTemplate(source: "{{ bos_token }}|{{ documents }}", bosToken: "<s>")
+        XCTAssertEqual(try rag.render(messages: [], addGenerationPrompt: false), "<s>|None")
+        XCTAssertEqual(try rag.render(messages: [], addGenerationPrompt: false,
+                                      extra: ["bos_token": .string("<b>"), "documents": .array([.string("d")])]), "<b>|['d']")
+        XCTAssertEqual(try rag.render(messages: [], addGenerationPrompt: false, bosToken: "<B>", extra: ["bos_token": .string("<b>")]), "<B>|None")
     }
 
     func testRaiseExceptionGivesItsMessage() throws {

@@ -40,17 +40,21 @@ public struct ChatTemplate {
 
     /// Renders a conversation. `tools` are JSON schemas (nil: the template sees None);
     /// `addGenerationPrompt` ends the text with the start of the assistant's turn; `extra`
-    /// holds other variables (e.g. `date_string`). Throws `JinjaError.raised` when the template
-    /// refuses the conversation (e.g. roles that do not alternate).
+    /// holds other variables (e.g. `date_string`, `documents`); `bosToken` / `eosToken`, when
+    /// given, replace the tokenizer's. Throws `JinjaError.raised` when the template refuses the
+    /// conversation (e.g. roles that do not alternate).
     public func render(messages: [OrderedJSON], tools: [OrderedJSON]? = nil, addGenerationPrompt: Bool,
                        bosToken: String? = nil, eosToken: String? = nil, extra: [String: OrderedJSON] = [:],
                        now: @escaping () -> Date = Date.init, timeZone: TimeZone = .current) throws -> String {
-        var values: [String: JinjaValue] = try extra.mapValues { try JinjaValue(json: $0) }
-        if let bos = bosToken ?? self.bosToken { values["bos_token"] = .string(bos) }
-        if let eos = eosToken ?? self.eosToken { values["eos_token"] = .string(eos) }
+        // As transformers: the tokenizer's special tokens, then the extra variables over them.
+        var values: [String: JinjaValue] = ["documents": .none]
+        if let bos = self.bosToken { values["bos_token"] = .string(bos) }
+        if let eos = self.eosToken { values["eos_token"] = .string(eos) }
+        for (name, value) in extra { values[name] = try JinjaValue(json: value) }
+        if let bos = bosToken { values["bos_token"] = .string(bos) }
+        if let eos = eosToken { values["eos_token"] = .string(eos) }
         values["messages"] = .list(try messages.map { try JinjaValue(json: $0) })
         values["tools"] = try tools.map { .list(try $0.map { try JinjaValue(json: $0) }) } ?? JinjaValue.none
-        values["documents"] = JinjaValue.none
         values["add_generation_prompt"] = .bool(addGenerationPrompt)
         return try template.render(values: values, now: now, timeZone: timeZone)
     }
