@@ -13,7 +13,7 @@ let prompt = options.string("--prompt", default: "Hello, I am", help: "the promp
 let steps = options.int("--tokens", default: 6, help: "how many tokens to add greedily")
 let seed = options.int("--seed", default: 123, help: "seed of the model's random weights")
 let trainedPrompt = options.string("--trained-prompt", default: "ROMEO:\nI will", help: "what the trained character model (data/shakespeare-char) continues")
-options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint on input_ids from IN.safetensors, write logits to OUT")
+options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint (a directory, or a Hub id in the cache) on input_ids from IN.safetensors, write logits to OUT")
 options.epilogue = """
 Try: --prompt "The meaning of life is" --tokens 10
      forward path/to/gpt2 inputs.safetensors logits.safetensors

@@ -20,11 +20,14 @@ let seed = options.int("--seed", default: 123, help: "seed of the model's weight
 let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
-options.positional("generate MODEL_DIR", help: "generate from a Hugging Face GPT-2 or Llama directory")
+let revision = options.optionalString("--revision", help: "download: a branch, tag or commit of the repository (default main)", placeholder: "R")
+options.positional("generate MODEL", help: "generate from a Hugging Face GPT-2 or Llama directory, or a Hub id in the cache")
+options.positional("download ORG/NAME", help: "download a model from the Hugging Face Hub into its cache")
 options.positional("chat-template TEMPLATE CASES", help: "render conversations (JSON Lines) with a chat template, as transformers does")
 options.epilogue = """
 Try: --prompt "The cat" --max-new-tokens 40
      generate path/to/gpt2 --prompt "Hello, I am" --max-new-tokens 30 --temperature 0.8 --top-k 50
+     download HuggingFaceTB/SmolLM2-135M-Instruct   (then: generate HuggingFaceTB/SmolLM2-135M-Instruct --prompt …)
 """
 options.parse()
 if maxNewTokens.value < 1 { options.fail("--max-new-tokens must be at least 1") }
@@ -35,13 +38,16 @@ if temperature.value <= 0 || topK.value < 0 || !(0 < topP.value && topP.value <=
 }
 let sampler = Sampler(greedy: !sampling, temperature: temperature.value, topK: topK.value, topP: topP.value, seed: UInt64(seed.value))
 
-// MARK: - generate MODEL_DIR
+if options.positional.first == "download" { runDownloadCommand(Array(options.positional.dropFirst()), revision: revision.value, options: options) }
+
+// MARK: - generate MODEL
 
 if options.positional.first == "generate" {
-    guard options.positional.count == 2 else { options.fail("usage: generate MODEL_DIR [--prompt TEXT | --prompt-ids 1,2,3] …") }
-    let directory = URL(fileURLWithPath: options.positional[1])
+    guard options.positional.count == 2 else { options.fail("usage: generate MODEL [--prompt TEXT | --prompt-ids 1,2,3] …") }
+    let directory: URL
     let model: CausalLanguageModel
     do {
+        directory = try resolveModelDirectory(options.positional[1])
         switch try LoadedModel.load(huggingFace: directory) {
         case .gpt2(let m): model = m
         case .llama(let m): model = m
@@ -82,7 +88,7 @@ if options.positional.first == "generate" {
     exit(0)
 }
 if options.positional.first == "chat-template" { runChatTemplateCommand(Array(options.positional.dropFirst()), options: options) }
-if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate and chat-template)") }
+if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate, download and chat-template)") }
 
 // MARK: - The loop
 

@@ -262,7 +262,7 @@ final class HubDownloadTests: XCTestCase {
         XCTAssertEqual(downloader.endpoint, "http://127.0.0.1:9")
         XCTAssertEqual(downloader.token, "hf_abc")
         XCTAssertEqual(downloader.cache.root.path, "/c")
-        let defaults = HubDownloader(environment: ["HOME": "/h", "HF_TOKEN": ""])
+        let defaults = HubDownloader(environment: ["HOME": "/h", "HF_TOKEN": "", "HF_ENDPOINT": ""])
         XCTAssertEqual(defaults.endpoint, "https://huggingface.co")
         XCTAssertNil(defaults.token)
         XCTAssertEqual(defaults.cache.root.path, "/h/.cache/huggingface/hub")

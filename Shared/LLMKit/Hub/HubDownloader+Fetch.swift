@@ -2,6 +2,7 @@
 // a Range request when the connection breaks, checked, then renamed to `<etag>`.
 
 import Foundation
+import TensorKit
 
 extension HubDownloader {
     /// Downloads `file` into `blobs/<etag>`. `done` bytes of other files are already on disk, of

@@ -12,6 +12,7 @@
 // So a snapshot appears only when all its files are there and checked.
 
 import Foundation
+import TensorKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -78,7 +79,7 @@ public struct HubDownloader {
     /// The endpoint, token and cache the environment names (`HF_ENDPOINT`, `HF_TOKEN`, and the
     /// cache variables of `HubCache`).
     public init(environment: [String: String]) {
-        var endpoint = environment["HF_ENDPOINT"] ?? "https://huggingface.co"
+        var endpoint = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         self.init(endpoint: endpoint, token: environment["HF_TOKEN"] ?? environment["HUGGING_FACE_HUB_TOKEN"],
                   cache: HubCache(environment: environment))

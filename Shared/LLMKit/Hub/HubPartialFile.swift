@@ -3,6 +3,7 @@
 // (an HTTP Range request), and becomes `blobs/<etag>` by a rename once it is whole and checked.
 
 import Foundation
+import TensorKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -121,16 +122,4 @@ private func systemClose(_ fd: Int32) -> Int32 {
     #else
     return Darwin.close(fd)
     #endif
-}
-
-/// "988.1 MB", "12.3 kB", "659 B": decimal units, as the Hub shows sizes.
-public func formatByteCount(_ bytes: Int) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1000 && unit < units.count - 1 {
-        value /= 1000
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
 }

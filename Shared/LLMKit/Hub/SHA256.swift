@@ -85,8 +85,8 @@ public struct SHA256 {
             for i in 0..<16 { words[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             for i in 16..<64 {
                 let a = words[i - 15], b = words[i - 2]
-                let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
-                let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
+                let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a &>> 3)
+                let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b &>> 10)
                 words[i] = words[i - 16] &+ s0 &+ words[i - 7] &+ s1
             }
             var (a, b, c, d, e, f, g, h) = state
@@ -115,9 +115,10 @@ public struct SHA256 {
     ]
 }
 
-/// Rotates `x` right by `n` bits.
+/// Rotates `x` right by `n` bits (masking shifts: one `ror` instruction, where `>>` would
+/// also test for shifts of 32 or more).
 @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
-    (x >> n) | (x << (32 - n))
+    (x &>> n) | (x &<< (32 &- n))
 }
 
 /// The 32 bytes of a SHA-256 digest.
