@@ -64,7 +64,7 @@ let testTargets: [Target] = [
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) } + ["TestSupport"], path: "Tests/ChapterTests"),
     .executableTarget(
         name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers", "LLMKit"], path: "Tests/Benchmarks",
-        exclude: ["torch_sweeps.py", "tiktoken_encode.py",     // the reference sides, in Python
+        exclude: ["torch_sweeps.py", "tiktoken_encode.py", "torch_published_shapes.py",    // the reference sides, in Python
                   "count_mallocs.c"],                          // an allocation counter (see the file)
         swiftSettings: fastMath),
 ]

@@ -152,6 +152,8 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("generate-gpt2-124m-cache-at-1024", { benchmarkGenerateAtContext(1024) }),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
+    ("generate-smollm2-135m-shape", { benchmarkGeneratePublishedShape("smollm2-135m", smolLM2Shape) }),       // PublishedModelShapes.swift
+    ("generate-qwen2.5-0.5b-shape", { benchmarkGeneratePublishedShape("qwen2.5-0.5b", qwen25HalfBShape) }),
     ("profile-forward", profileForward),
     ("profile-train-char", {
         let steps = ProcessInfo.processInfo.environment["PROFILE_STEPS"].flatMap { Int($0) } ?? 2
