@@ -1,7 +1,7 @@
 // A tiny HTTP/1.1 server for tests, on 127.0.0.1 only, at a port the system picks (port 0).
 // One thread accepts, one thread per connection answers one request and closes it. It stops
-// when told to, when it is released, or by itself after `lifetime` seconds, so a test that
-// fails half-way cannot leave it running.
+// when told to (`stop()`, which FakeHub calls when it is released) or by itself after
+// `lifetime` seconds, so a test that fails half-way cannot leave it running.
 
 import Foundation
 #if canImport(Glibc)

@@ -122,6 +122,8 @@ public struct SHA256 {
 }
 
 /// The 32 bytes of a SHA-256 digest.
+///
+///     SHA256.hash([]).hex   // "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 public struct SHA256Digest: Equatable, CustomStringConvertible {
     public let bytes: [UInt8]
 
