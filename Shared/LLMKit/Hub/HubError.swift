@@ -31,7 +31,7 @@ extension HubError {
             return HubError("\(repository): no revision \(revision)\(serverMessage)",
                             hint: "--revision takes a branch, a tag or a commit of the repository; the default is main")
         case (_, "EntryNotFound"):
-            return HubError("\(what): not found in \(repository) at \(revision)\(serverMessage)")
+            return HubError("\(what): not found in \(repository)\(revision.isEmpty ? "" : " at \(revision)")\(serverMessage)")
         case (_, "GatedRepo"):
             return HubError("\(repository) is gated: its authors must grant you access (\(response.status))\(serverMessage)",
                             hint: "accept its licence at https://huggingface.co/\(repository) while logged in, then "
