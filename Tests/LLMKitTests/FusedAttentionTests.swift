@@ -62,7 +62,7 @@ final class KVCacheTests: XCTestCase {
         var allKeys: [Tensor] = [], allValues: [Tensor] = []
         for chunk in [50, 20, 1, 3] {                         // grows past its first capacity of 64
             let k = g.randn([2, 3, chunk, 8]), v = g.randn([2, 3, chunk, 8])
-            layer.appendInPlace(keys: k, values: v)
+            layer.append(keys: k, values: v)
             allKeys.append(k)
             allValues.append(v)
         }

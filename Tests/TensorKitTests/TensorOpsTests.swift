@@ -192,9 +192,8 @@ final class TensorOpsTests: XCTestCase {
     func testCrossEntropyGivesIgnoredRowsNoGradientEvenInReusedStorage() {
         // Leave dirty storage of the gradient's size (3 rows of 600 classes) in the pool.
         BufferPool.removeAll()
-        for _ in 0..<3 { _ = Tensor(shape: [3, 600], data: BufferPool.uninitialized(1800)) }
-        var dirty: [Tensor] = (0..<3).map { _ in Tensor(shape: [3, 600], data: BufferPool.uninitialized(1800)) }
-        for t in dirty { t.data.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) } }
+        for _ in 0..<3 { _ = TensorStorage(uninitialized: 1800) }
+        var dirty = (0..<3).map { _ in TensorStorage(repeating: .nan, count: 1800) }
         dirty = []
         let logits = TorchGenerator(seed: 0).randn([3, 600]).requiringGrad()
         logits.crossEntropy(targets: [5, -100, 7]).backward()

@@ -196,8 +196,8 @@ func multiplyBand(rows: Range<Int>, panels: Range<Int>, n: Int, k: Int, _ A: Ope
     // A plain take and give back, not `withScratch`: the kernels below must inline into this
     // function, and inside a closure the compiler stopped inlining their SIMD loads.
     let scratchCount = max(1, kc * nr * packedPanels)
-    let buffer = BufferPool.shared.takeScratch(scratchCount)
-    defer { BufferPool.shared.giveBackScratch(buffer, count: scratchCount) }
+    let buffer = BufferPool.shared.take(scratchCount)
+    defer { BufferPool.shared.giveBack(buffer, count: scratchCount) }
     for first in stride(from: panels.lowerBound, to: panels.upperBound, by: blockPanels) {
         let block = first..<min(panels.upperBound, first + blockPanels)
         for p0 in stride(from: 0, to: k, by: kc) {

@@ -107,3 +107,14 @@ func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     }
     return m + Foundation.log(s16.sum())
 }
+
+/// The softmax of `n` scores, in place.
+@inline(__always)
+func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    let lse = SIMD16<Float>(repeating: logSumExp(x, n))
+    var j = 0
+    while j < n {
+        store16(vectorExp(load16(x, j, n) - lse), x, j, n)
+        j += 16
+    }
+}
