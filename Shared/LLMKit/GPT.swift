@@ -244,9 +244,9 @@ extension GPTModel {
             for (name, p) in namedParameters() {
                 if p.rank >= 2 {
                     let std = name.hasSuffix("c_proj.weight") ? residualStd : 0.02
-                    p.data = generator.normal(p.shape, mean: 0, std: std).data
+                    p.copy(from: generator.normal(p.shape, mean: 0, std: std))
                 } else {
-                    p.data = [Float](repeating: name.contains("ln_") && name.hasSuffix(".weight") ? 1 : 0, count: p.count)
+                    p.copy(from: Tensor(shape: p.shape, repeating: name.contains("ln_") && name.hasSuffix(".weight") ? 1 : 0))
                 }
             }
         }

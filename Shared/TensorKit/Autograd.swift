@@ -108,10 +108,11 @@ extension Tensor {
         }
     }
 
-    /// Stops if an input was written since this tensor was computed from it.
+    /// Stops if an input was written since this tensor was computed from it. (`fatalError`,
+    /// not `precondition`: a wrong gradient must never pass silently, in any build.)
     private func checkInputsUnchanged() {
         for (position, (input, version)) in zip(inputs, inputVersions).enumerated() where input.version != version {
-            preconditionFailure("""
+            fatalError("""
                 backward: a tensor needed for the gradient of \(op) was modified in place after it was used \
                 (input \(position + 1) of \(inputs.count), shape \(describeShape(input.shape)), op \(input.op): \
                 version \(version) then, \(input.version) now). Write into a copy instead (let copy = \

@@ -11,10 +11,7 @@ extension Tensor {
     /// kept in another form). For hot loops, read in place with `withUnsafeBufferPointer`.
     ///
     ///     Tensor([[1, 2], [3, 4]]).data    // [1.0, 2.0, 3.0, 4.0]
-    public var data: [Float] {
-        get { storage.array() }
-        set { copy(from: newValue) }
-    }
+    public var data: [Float] { storage.array() }
 
     /// Runs `body` with the elements in place, for reading (float32 storage only).
     ///

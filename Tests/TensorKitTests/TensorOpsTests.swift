@@ -193,8 +193,7 @@ final class TensorOpsTests: XCTestCase {
         // Leave dirty storage of the gradient's size (3 rows of 600 classes) in the pool.
         BufferPool.removeAll()
         for _ in 0..<3 { _ = TensorStorage(uninitialized: 1800) }
-        var dirty = (0..<3).map { _ in TensorStorage(repeating: .nan, count: 1800) }
-        dirty = []
+        withExtendedLifetime((0..<3).map { _ in TensorStorage(repeating: .nan, count: 1800) }) {}   // die dirty
         let logits = TorchGenerator(seed: 0).randn([3, 600]).requiringGrad()
         logits.crossEntropy(targets: [5, -100, 7]).backward()
         let grad = logits.grad!.rows
@@ -271,6 +270,7 @@ final class TensorOpsTests: XCTestCase {
             return flat * t.shape[t.rank - 2] * t.shape[t.rank - 1]
         }
         var out: [Double] = []
+        let (aValues, bValues) = (a.data, b.data)
         for item in 0..<batch.product {
             var index = [Int](repeating: 0, count: batch.count), rest = item
             for d in stride(from: batch.count - 1, through: 0, by: -1) { index[d] = rest % batch[d]; rest /= batch[d] }
@@ -278,7 +278,7 @@ final class TensorOpsTests: XCTestCase {
             for i in 0..<m {
                 for j in 0..<n {
                     var s = 0.0
-                    for p in 0..<k { s += Double(a.data[oa + i * k + p]) * Double(b.data[ob + p * n + j]) }
+                    for p in 0..<k { s += Double(aValues[oa + i * k + p]) * Double(bValues[ob + p * n + j]) }
                     out.append(s)
                 }
             }
@@ -319,7 +319,8 @@ final class TensorOpsTests: XCTestCase {
             let g = TorchGenerator(seed: UInt64(100 + seed))
             let x = g.uniform([rows, inFeatures], low: -1, high: 1)
             let w = g.uniform([outFeatures, inFeatures], low: -1, high: 1), b = g.uniform([outFeatures], low: -1, high: 1)
-            let expected = zip(referenceMatmul(x, w.T, batch: []), (0..<rows * outFeatures).map { Double(b.data[$0 % outFeatures]) }).map(+)
+            let biasValues = b.data
+            let expected = zip(referenceMatmul(x, w.T, batch: []), (0..<rows * outFeatures).map { Double(biasValues[$0 % outFeatures]) }).map(+)
             let accuracy = 1e-6 * Double(inFeatures)
             for (y, e) in zip(Tensor.linear(x, weight: w, bias: b).data, expected) { XCTAssertEqual(Double(y), e, accuracy: accuracy) }
             let noBias = Tensor.linear(x, weight: w).data

@@ -79,12 +79,13 @@ public func gradCheck(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, toler
     for x in inputs {
         var column = [Double](repeating: 0, count: x.count)
         for i in 0..<x.count {
-            let saved = x.data[i]
-            x.data[i] = saved + h
+            func set(_ value: Float) { x.withUnsafeMutableBufferPointer { $0[i] = value } }
+            let saved = x.storage.element(i)
+            set(saved + h)
             let up = loss()
-            x.data[i] = saved - h
+            set(saved - h)
             let down = loss()
-            x.data[i] = saved
+            set(saved)
             // the step actually taken, after rounding x ± h to float
             let step = Double(saved + h) - Double(saved - h)
             column[i] = (up - down) / step
@@ -105,8 +106,9 @@ public func gradCheck(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, toler
             XCTFail("\(name): input \(k) of shape \(x.shape) got a gradient of shape \(grad.shape)", file: file, line: line)
             return .infinity
         }
+        let gradient = grad.data
         for i in 0..<x.count {
-            let analytic = Double(grad.data[i]), estimate = numeric[k][i]
+            let analytic = Double(gradient[i]), estimate = numeric[k][i]
             let error = abs(analytic - estimate) / max(abs(analytic), abs(estimate), floor)
             if !(error <= tolerance) {
                 XCTFail("\(name): input \(k) element \(i): autograd \(analytic), finite difference \(estimate) (error \(error))",
