@@ -159,6 +159,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     }),
 ]
 
+keepFreedMemory()      // freed memory is kept for reuse (glibc): see TensorKit's Allocator.swift
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--only", arguments.count == 2 {
     // one benchmark in this process (the parent below starts one process per benchmark)

@@ -30,7 +30,7 @@
 //    the course's narrow products (n = 128), where it cost about 10 %.
 //
 // 4. **Threads**: C is cut into bands of columns (or of rows, when it is narrow), one per
-//    task on a persistent pool (Parallel.swift); each task packs its own B. Work is split
+//    task on a persistent pool (ParallelFor.swift, WorkerPool.swift); each task packs its own B. Work is split
 //    over rows and columns of C only, never over k, and every element is summed in the same
 //    order (p ascending within a block, block sums added to C in order) whichever task
 //    computes it. So the result is identical to the bit for any thread count.
