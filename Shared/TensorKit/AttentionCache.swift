@@ -90,7 +90,7 @@ extension AttentionCache {
     func cachedCausalAttention(_ q: Tensor) -> (context: Tensor, weights: Tensor) {
         let (b, h, tq, hd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let (t, capacity) = (length, self.capacity)
-        let scale = 1 / Float(hd).squareRoot()
+        let root = Float(hd).squareRoot()          // scores are divided by √hd, as in every attention kernel
         let weights = TensorStorage(uninitialized: b * h * tq * t)        // (B, heads, Tq, T)
         let context = TensorStorage(uninitialized: b * h * tq * hd)       // (B, heads, Tq, hd)
         withPointers(q, keyStorage, valueStorage, weights, context) { qp, kp, vp, wp, cp in
@@ -102,8 +102,8 @@ extension AttentionCache {
                     let row = scores + i * t
                     let visible = t - tq + i + 1                      // query i sits at position t − tq + i
                     var j = 0
-                    while j < visible { store16(load16(row, j, visible) * scale, row, j, visible); j += 16 }
-                    softmaxInPlace(row, visible)
+                    while j < visible { store16(load16(row, j, visible) / root, row, j, visible); j += 16 }
+                    rowSoftmax(row, visible, into: row)
                     (row + visible).update(repeating: 0, count: t - visible)
                 }
                 gemm(m: tq, n: hd, k: t, a: scores, lda: t, transA: false,

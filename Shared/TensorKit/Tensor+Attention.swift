@@ -27,7 +27,7 @@ extension Tensor {
                      "causalSelfAttention: qkv must be (B, T, 3·d) with d divisible by \(heads) heads, got \(describeShape(qkv.shape))")
         let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
         let hd = d / heads
-        let scale = 1 / Float(hd).squareRoot()
+        let root = Float(hd).squareRoot()          // scores are divided by √hd, as GPT-2 and the step-by-step ops do
         let keep = training && dropout > 0 ? dropoutScale(generator.bernoulli([b, heads, t, t], p: 1 - dropout), dropout) : nil
         let weights = AttentionWeights(batch: b, heads: heads, length: t)  // B·nh blocks of (T, T)
         let context = TensorStorage(uninitialized: b * t * d)               // (B, T, d)
@@ -48,8 +48,8 @@ extension Tensor {
                         for i in rb..<r1 {
                             let row = scores + i * t
                             var j = 0
-                            while j <= i { store16(load16(row, j, i + 1) * scale, row, j, i + 1); j += 16 }
-                            softmaxInPlace(row, i + 1)                                // keys 0...i
+                            while j <= i { store16(load16(row, j, i + 1) / root, row, j, i + 1); j += 16 }
+                            rowSoftmax(row, i + 1, into: row)                            // keys 0...i
                             (row + i + 1).update(repeating: 0, count: t - i - 1)     // masked: weight 0
                             if let pdb {                                              // P' = P ⊙ keep / (1 − p)
                                 for j in 0...i { pdb[i * t + j] = row[j] * keep[task * t * t + i * t + j] }
@@ -65,7 +65,7 @@ extension Tensor {
         }
         let out = Tensor(shape: [b, t, d], storage: context).record("causalSelfAttention", [qkv]) { g in
             qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv, weights: weights, keep: keep, gradient: g,
-                                                           b: b, t: t, d: d, heads: heads, scale: scale))
+                                                           b: b, t: t, d: d, heads: heads, root: root))
         }
         return (out, weights)
     }
@@ -123,13 +123,13 @@ let attentionRowBlock = 128
 /// The gradient with respect to qkv (B, T, 3·d), given the context's gradient (B, T, d):
 ///
 ///     dV_j = Σ_i P'_ij dO_i          dP'_ij = dO_i · V_j        dP_ij = dP'_ij · keep_ij
-///     dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik)
-///     dQ_i = scale Σ_j dS_ij K_j     dK_j = scale Σ_i dS_ij Q_i
+///     dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik) / √hd
+///     dQ_i = Σ_j dS_ij K_j           dK_j = Σ_i dS_ij Q_i
 ///
 /// Each head's slice of the result is written by one task, so the sums run in the same order
 /// whatever the number of threads.
 private func causalSelfAttentionBackward(qkv: Tensor, weights: AttentionWeights, keep: TensorStorage?, gradient: Tensor,
-                                         b: Int, t: Int, d: Int, heads: Int, scale: Float) -> TensorStorage {
+                                         b: Int, t: Int, d: Int, heads: Int, root: Float) -> TensorStorage {
     let hd = d / heads
     let dqkv = TensorStorage(zeros: b * t * 3 * d)
     let keepOrNone = keep ?? TensorStorage(uninitialized: 0)
@@ -158,11 +158,11 @@ private func causalSelfAttentionBackward(qkv: Tensor, weights: AttentionWeights,
                         let weightsBlock = (pdb.map { UnsafePointer($0) } ?? p) + rb * t
                         gemm(m: r1, n: hd, k: m, a: weightsBlock, lda: t, transA: true,
                              b: dO + rb * d, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: true)   // dV += P'ᵀ·dO
-                        for i in rb..<r1 {                                                // dS = P ⊙ (dP − Σ P·dP) · scale
+                        for i in rb..<r1 {                                                // dS = P ⊙ (dP − Σ P·dP) / √hd
                             let (row, grad) = (p + i * t, ds + i * t)
                             var total: Float = 0
                             for j in 0...i { total += row[j] * grad[j] }
-                            for j in 0...i { grad[j] = row[j] * (grad[j] - total) * scale }
+                            for j in 0...i { grad[j] = row[j] * (grad[j] - total) / root }
                             (grad + i + 1).update(repeating: 0, count: r1 - i - 1)
                         }
                         gemm(m: m, n: hd, k: r1, a: ds + rb * t, lda: t, transA: false, b: k, ldb: 3 * d, transB: false,

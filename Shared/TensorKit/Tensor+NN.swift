@@ -79,25 +79,16 @@ private func geluInner(_ v: SIMD16<Float>, _ c: Float) -> SIMD16<Float> {
 // MARK: - Softmax
 
 extension Tensor {
-    /// exp(x) / Σ exp(x) along `axis`, stable: the maximum is subtracted first, so large
-    /// scores do not overflow and −∞ (masked) scores get exactly 0.
+    /// exp(x) / Σ exp(x) along `axis`, stable: computed as exp(x − logsumexp(x)) with the
+    /// maximum subtracted first, so large scores do not overflow and −∞ (masked) scores get
+    /// exactly 0. Every row goes through the one softmax kernel (`rowSoftmax` in
+    /// Kernels/VectorMath.swift) that fused attention and the samplers use too.
     public func softmax(axis: Int = -1) -> Tensor {
         let ax = normalizeAxis(axis, op: "softmax")
         let layout = AxisLayout(shape, axis: ax)
-        let out = TensorStorage(zeros: count)
+        let out = TensorStorage(uninitialized: count)
         withPointers(self, out) { x, y in
-            forEachLine(layout) { base, step in
-                var m = -Float.infinity
-                for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
-                var s: Float = 0
-                for i in 0..<layout.n {
-                    let e = Foundation.exp(x[base + i * step] - m)
-                    y[base + i * step] = e
-                    s += e
-                }
-                let inv = 1 / s
-                for i in 0..<layout.n { y[base + i * step] *= inv }
-            }
+            alongAxis(layout, x, y, resultsPerLine: layout.n) { line, n, result in rowSoftmax(line, n, into: result) }
         }
         let input = self
         return Tensor(shape: shape, storage: out).record("softmax", [self]) { g in
@@ -117,19 +108,16 @@ extension Tensor {
         }
     }
 
-    /// log(softmax(x)) along `axis`, computed as x − logsumexp(x) (never log of a tiny number).
+    /// log(softmax(x)) along `axis`, computed as x − logsumexp(x) (never log of a tiny number),
+    /// with the softmax kernel's log-sum-exp.
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let ax = normalizeAxis(axis, op: "logSoftmax")
         let layout = AxisLayout(shape, axis: ax)
-        let out = TensorStorage(zeros: count)
+        let out = TensorStorage(uninitialized: count)
         withPointers(self, out) { x, y in
-            forEachLine(layout) { base, step in
-                var m = -Float.infinity
-                for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
-                var s: Float = 0
-                for i in 0..<layout.n { s += Foundation.exp(x[base + i * step] - m) }
-                let lse = m + Foundation.log(s)
-                for i in 0..<layout.n { y[base + i * step] = x[base + i * step] - lse }
+            alongAxis(layout, x, y, resultsPerLine: layout.n) { line, n, result in
+                let lse = rowLogSumExp(line, n)
+                for i in 0..<n { result[i] = line[i] - lse }
             }
         }
         let input = self
@@ -159,6 +147,58 @@ extension Tensor {
     }
 }
 
+/// Runs a row kernel, `kernel(line, n, results)`, on every line of `x` along the axis of
+/// `layout`, each line giving `resultsPerLine` results (n for a softmax, 1 for a reduction)
+/// written to `y` in the layout of `x` with that axis `resultsPerLine` long. Lines along the
+/// last axis are rows in place (split over the cores when large); other lines are gathered
+/// into a contiguous copy first, so the kernel always sees a row and computes the same bits.
+@inline(__always)
+func alongAxis(_ layout: AxisLayout, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, resultsPerLine: Int,
+                 _ kernel: (_ line: UnsafePointer<Float>, _ n: Int, _ results: UnsafeMutablePointer<Float>) -> Void) {
+    let (n, r) = (layout.n, resultsPerLine)
+    if layout.inner == 1 {
+        let parts = splits(layout.outer, work: layout.outer * n, threshold: 1 << 15)
+        parallelFor(parts.count) { part in
+            for o in parts[part] { kernel(x + o * n, n, y + o * r) }
+        }
+        return
+    }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: n + r) { buffer in
+        let (line, results) = (buffer.baseAddress!, buffer.baseAddress! + n)
+        for o in 0..<layout.outer {
+            for j in 0..<layout.inner {
+                for i in 0..<n { line[i] = x[(o * n + i) * layout.inner + j] }
+                kernel(line, n, results)
+                for i in 0..<r { y[(o * r + i) * layout.inner + j] = results[i] }
+            }
+        }
+    }
+}
+
+// MARK: - Softmax of a list of numbers
+
+/// The softmax of `values` — one row of logits, as a sampler holds them — by the same kernel
+/// as `Tensor.softmax`, so the probabilities are the ones a tensor's softmax gives, bit for bit.
+///
+///     softmax([1, 2, 3])   // [0.09003057, 0.24472848, 0.66524094]
+public func softmax(_ values: [Float]) -> [Float] {
+    [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+        values.withUnsafeBufferPointer { x in
+            if let start = x.baseAddress { rowSoftmax(start, values.count, into: out.baseAddress!) }
+        }
+        initialized = values.count
+    }
+}
+
+/// log(softmax(values)) = values − log Σ exp(values), by the same kernel as `Tensor.logSoftmax`:
+/// the log-probabilities beam search adds up.
+///
+///     logSoftmax([1, 2, 3])   // [-2.407606, -1.4076059, -0.40760595]
+public func logSoftmax(_ values: [Float]) -> [Float] {
+    let lse = values.withUnsafeBufferPointer { x in x.baseAddress.map { rowLogSumExp($0, values.count) } ?? -.infinity }
+    return values.map { $0 - lse }
+}
+
 // MARK: - Cross-entropy
 
 extension Tensor {
@@ -177,15 +217,15 @@ extension Tensor {
         for t in targets where t != ignoreIndex {
             precondition(t >= 0 && t < classes, "crossEntropy: target \(t) is out of range for \(classes) classes")
         }
-        // Each row's log Σ exp, rows split over the cores; the loss is then summed in row order.
-        // Kept for backward as a tensor, so that its storage goes back to the pool.
+        // Each row's log Σ exp (the softmax kernel's), rows split over the cores and kept for
+        // backward; the loss, log Σ exp − x[target] per row, is then summed in row order.
         let rowLSE = TensorStorage(uninitialized: rows)
         let parts = splits(rows, work: rows * classes, threshold: 1 << 15)
         var total: Double = 0
         var counted = 0
         withPointers(self, rowLSE) { x, l in
             parallelFor(parts.count) { part in
-                for r in parts[part] { l[r] = logSumExp(x + r * classes, classes) }
+                for r in parts[part] { l[r] = rowLogSumExp(x + r * classes, classes) }
             }
             for r in 0..<rows where targets[r] != ignoreIndex {
                 total += Double(l[r] - x[r * classes + targets[r]])
@@ -206,13 +246,8 @@ extension Tensor {
                             out.update(repeating: 0, count: classes)
                             continue
                         }
-                        // softmax − one-hot, scaled: exp(x − lse)·scale
-                        let lse = SIMD16<Float>(repeating: rowLSE[r])
-                        var c = 0
-                        while c < classes {
-                            store16(vectorExp(load16(row, c, classes) - lse) * scale, out, c, classes)
-                            c += 16
-                        }
+                        // (softmax − one-hot) · scale, the softmax as exp(log-softmax) (as PyTorch)
+                        rowExpOfLogSoftmax(row, classes, logSumExp: rowLSE[r], times: scale, into: out)
                         out[targets[r]] -= scale
                     }
                 }

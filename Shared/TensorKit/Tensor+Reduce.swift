@@ -136,20 +136,14 @@ extension Tensor {
         return ((centered * centered).sum(axis: ax, keepDim: keepDim) / divisor).renamed("var")
     }
 
-    /// log(Σ exp(x)) along `axis`, computed stably by subtracting the maximum first.
+    /// log(Σ exp(x)) along `axis`, computed stably by subtracting the maximum first (by the
+    /// softmax kernel's `rowLogSumExp`).
     public func logsumexp(axis: Int, keepDim: Bool = false) -> Tensor {
         let ax = normalizeAxis(axis, op: "logsumexp")
         let layout = AxisLayout(shape, axis: ax)
-        let out = TensorStorage(zeros: layout.outer * layout.inner)
+        let out = TensorStorage(uninitialized: layout.outer * layout.inner)
         withPointers(self, out) { x, out in
-            reduceAlong(layout) { o, base, step in
-                var m = -Float.infinity
-                for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
-                if m == -.infinity { out[o] = -.infinity; return }
-                var s: Float = 0
-                for i in 0..<layout.n { s += Foundation.exp(x[base + i * step] - m) }
-                out[o] = m + Foundation.log(s)
-            }
+            alongAxis(layout, x, out, resultsPerLine: 1) { line, n, result in result[0] = rowLogSumExp(line, n) }   // the softmax kernel's
         }
         let input = self
         let result = Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, storage: out)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import TensorKit
 
@@ -160,6 +161,33 @@ final class TensorOpsTests: XCTestCase {
         XCTAssertEqual(causal.data[2], 0)
         // softmax along axis 0 of a matrix normalises each column
         assertClose(Tensor([[0, 0], [0, Float(log(3.0))]]).softmax(axis: 0), [0.5, 0.25, 0.5, 0.75], accuracy: 1e-6)
+    }
+
+    func testEverySoftmaxIsTheOneRowKernel() {
+        // 37 columns: two whole vectors of 16 and a partial one.
+        let x = TorchGenerator(seed: 21).randn([5, 37]) * 4
+        let rows = x.rows, probabilities = x.softmax(axis: -1), logProbabilities = x.logSoftmax(axis: -1)
+        func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+        for (r, row) in rows.enumerated() {
+            // a list of logits (the samplers') gives the tensor's bits
+            XCTAssertEqual(bits(softmax(row)), bits(probabilities.rows[r]))
+            XCTAssertEqual(bits(logSoftmax(row)), bits(logProbabilities.rows[r]))
+            // a row with masked (−∞) entries after its scores: the prefix's bits (the fused kernel passes only the prefix)
+            let masked = Array(row.prefix(20)) + [Float](repeating: -.infinity, count: 17)
+            XCTAssertEqual(bits(Array(softmax(masked).prefix(20))), bits(softmax(Array(row.prefix(20)))))
+            XCTAssertEqual(softmax(masked).suffix(17), ArraySlice([Float](repeating: 0, count: 17)))
+            // and it is a true softmax: within a few float32 ulps of exp(x − max) / Σ in double
+            // (x − max taken in float32, as the kernel takes it)
+            let top = row.max()!, shifted = row.map { Double($0 - top) }
+            let total = shifted.reduce(0) { $0 + Foundation.exp($1) }
+            for (p, v) in zip(softmax(row), shifted) {
+                XCTAssertEqual(Double(p), Foundation.exp(v) / total, accuracy: 5e-7 * Double(p))
+            }
+        }
+        // along another axis: gathered into a row, the same kernel, the same bits
+        XCTAssertEqual(bits(x.T.softmax(axis: 0).T.data), bits(probabilities.data))
+        XCTAssertEqual(bits(x.T.logSoftmax(axis: 0).T.data), bits(logProbabilities.data))
+        XCTAssertEqual(bits((x - x.logsumexp(axis: -1, keepDim: true)).data), bits(logProbabilities.data))
     }
 
     func testActivations() {

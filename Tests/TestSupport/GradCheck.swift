@@ -137,3 +137,32 @@ public func assertMatchesReference(_ name: String, _ got: Tensor, _ reference: T
     print("\(name): maxdiff \(maxdiff) (largest magnitude \(scale))")
     XCTAssertLessThanOrEqual(maxdiff, relative * max(scale, 1e-6), name, file: file, line: line)
 }
+
+/// Asserts that weights after AdamW steps match a reference library's. AdamW moves each
+/// element by about lr · g / (|g| + eps): where the first gradient g is not 0 but below
+/// 100·eps, eps decides the size of the move and the last bits of g (float32 rounding, which
+/// differs between any two implementations) move the weight by up to ±lr. Those elements may
+/// differ by 2·lr at most and must be under 1 % of the tensor; every other element (a zero
+/// gradient's too: its update is exact) is held to `relative` × the tensor's largest
+/// magnitude (a wrong update is off by about lr there).
+public func assertAdamWStepMatches(_ name: String, _ got: Tensor, _ reference: Tensor, firstGradient: Tensor,
+                                   learningRate: Float, eps: Float, relative: Float = 1e-4,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(got.shape, reference.shape, name, file: file, line: line)
+    let (values, expected, gradient) = (got.data, reference.data, firstGradient.data)
+    let scale = expected.map(abs).max() ?? 0
+    var maxdiff: Float = 0, epsBound = 0
+    for i in expected.indices {
+        let diff = abs(values[i] - expected[i])
+        guard diff.isFinite else { return XCTFail("\(name)[\(i)]: \(values[i]) against \(expected[i])", file: file, line: line) }
+        if gradient[i] != 0 && abs(gradient[i]) < 100 * eps {
+            epsBound += 1
+            XCTAssertLessThanOrEqual(diff, 2 * learningRate, "\(name)[\(i)] (gradient \(gradient[i]) near eps)", file: file, line: line)
+        } else {
+            maxdiff = max(maxdiff, diff)
+        }
+    }
+    print("\(name): maxdiff \(maxdiff) (largest magnitude \(scale))" + (epsBound > 0 ? ", \(epsBound) elements with gradients near eps" : ""))
+    XCTAssertLessThanOrEqual(maxdiff, relative * max(scale, 1e-6), name, file: file, line: line)
+    XCTAssertLessThan(epsBound * 100, max(expected.count, 1), "\(name): \(epsBound) of \(expected.count) gradients near eps", file: file, line: line)
+}
