@@ -126,10 +126,9 @@ position's \(trained.config.embeddingDim) numbers into \(trained.config.vocabSiz
 """)
 let trainedLogits = withNoGrad { trained.lastLogits(trainedIDs, shape: [1, trainedIDs.count], cache: nil) }   // (1, V)
 let trainedProbabilities = trainedLogits.select(0, 0).softmax(axis: -1)                                       // (V,)
-let ranked = trainedProbabilities.data.indices.sorted {
-    trainedProbabilities.data[$0] != trainedProbabilities.data[$1] ? trainedProbabilities.data[$0] > trainedProbabilities.data[$1] : $0 < $1
-}.prefix(8)
-print(barChart(labels: ranked.map { quoted(trainedTokenizer.tokenizer.decode([$0])) }, values: ranked.map { trainedProbabilities.data[$0] }), terminator: "")
+let probabilities = trainedProbabilities.data
+let ranked = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }.prefix(8)
+print(barChart(labels: ranked.map { quoted(trainedTokenizer.tokenizer.decode([$0])) }, values: ranked.map { probabilities[$0] }), terminator: "")
 let continuation = generate(trained, prompt: trainedIDs, maxNewTokens: 60)
 print("\ngreedy, 60 characters: \(quoted(trainedTokenizer.tokenizer.decode(trainedIDs + continuation)))")
 say("""
