@@ -40,13 +40,26 @@ public final class Linear: Module {
 
     /// (…, in) → (…, out)
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if packed == nil, weight.storage.form != .float32 {
+            packed = PackedMatrix(wrapping: weight)   // a 16-bit checkpoint weight, read in place
+        }
         if let packed { return packed.linear(x, bias: bias) }   // (…, out), inference only
         return Tensor.linear(x, weight: weight, bias: bias)
     }
 
-    /// Keeps the weight as `format` from now on (nil: back to float32), for inference.
+    /// Keeps the weight as `format` from now on, for inference. For bfloat16 and float16 the
+    /// weight's own storage becomes the packed values (its float32 memory is given back, and
+    /// `weight` reads as the rounded values); int8 keeps the float32 weight beside its blocks.
+    /// Nil goes back to computing with the weight as it is stored.
     public func pack(_ format: PackedFormat?) {
-        packed = format.map { PackedMatrix(quantizing: weight, to: $0) }
+        guard let format else { packed = nil; return }
+        let matrix = PackedMatrix(quantizing: weight, to: format)
+        packed = matrix
+        if format != .int8, let halves = matrix.halves {
+            weight.replaceStorage(with: Tensor(shape: weight.shape, storage: TensorStorage(
+                borrowing: UnsafeRawPointer(halves), count: weight.count,
+                form: format == .bfloat16 ? .bfloat16 : .float16, owner: matrix)))
+        }
     }
 }
 

@@ -70,7 +70,7 @@ public final class PackedMatrix: @unchecked Sendable {   // Sendable: never writ
         rows = weight.shape[0]
         columns = weight.shape[1]
         owner = nil
-        let source = weight.data
+        let source = weight.widened().data   // read once, at packing time
         switch format {
         case .bfloat16, .float16:
             let out = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, rows * columns))
@@ -118,6 +118,21 @@ public final class PackedMatrix: @unchecked Sendable {   // Sendable: never writ
         self.owner = owner
         quants = nil
         scales = nil
+    }
+
+    /// Wraps a tensor whose storage already holds bfloat16 or float16 elements (a checkpoint
+    /// tensor read with `SafeTensorsFile.tensorAsStored`), in place: no copy, no float32.
+    /// Nil for float32 tensors.
+    public convenience init?(wrapping weight: Tensor) {
+        precondition(weight.rank == 2, "PackedMatrix: weight must be 2-D (out, in), got \(describeShape(weight.shape))")
+        let format: PackedFormat
+        switch weight.storage.form {
+        case .float32: return nil
+        case .bfloat16: format = .bfloat16
+        case .float16: format = .float16
+        }
+        self.init(halves: weight.storage.bytes.assumingMemoryBound(to: UInt16.self), format: format,
+                  rows: weight.shape[0], columns: weight.shape[1], owner: weight.storage)
     }
 
     deinit {

@@ -155,8 +155,8 @@ func packedPanelGemm(m: Int, x: UnsafePointer<Float>, ldx: Int, w: PackedMatrix,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
     let (n, k) = (w.rows, w.columns)
     let panelRows = min(packedPanelRows, n)
-    let panel = BufferPool.shared.takeScratch(panelRows * k)
-    defer { BufferPool.shared.giveBackScratch(panel, count: panelRows * k) }
+    let panel = BufferPool.shared.take(panelRows * k)
+    defer { BufferPool.shared.giveBack(panel, count: panelRows * k) }
     for j0 in stride(from: 0, to: n, by: panelRows) {
         let rows = min(panelRows, n - j0)
         parallelFor(min(rows, 2 * TensorKitConfig.threadCount)) { task in
@@ -185,18 +185,18 @@ extension PackedMatrix {
             precondition(bias.shape == [rows], "PackedMatrix.linear: bias \(describeShape(bias.shape)) does not match \(rows) outputs")
         }
         let m = x.count / Swift.max(columns, 1)
-        var out = [Float](repeating: 0, count: m * rows)
-        x.data.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in
-                guard let xb = xp.baseAddress, let ob = op.baseAddress else { return }
-                packedGemm(m: m, x: xb, ldx: columns, w: self, c: ob, ldc: rows)
-                if let bias {
-                    bias.data.withUnsafeBufferPointer { bp in
-                        for i in 0..<m { for j in 0..<rows { ob[i * rows + j] += bp[j] } }
-                    }
+        let out = TensorStorage(uninitialized: m * rows)   // packedGemm writes every element
+        let input = x.widened()
+        input.withUnsafeBufferPointer { xp in
+            guard let xb = xp.baseAddress, m * rows > 0 else { return }
+            let ob = out.floats
+            packedGemm(m: m, x: xb, ldx: columns, w: self, c: ob, ldc: rows)
+            if let bias = bias?.widened() {
+                bias.withUnsafeBufferPointer { bp in
+                    for i in 0..<m { for j in 0..<rows { ob[i * rows + j] += bp[j] } }
                 }
             }
         }
-        return Tensor(shape: Array(x.shape.dropLast()) + [rows], data: out)   // (…, rows)
+        return Tensor(shape: Array(x.shape.dropLast()) + [rows], storage: out)   // (…, rows)
     }
 }
