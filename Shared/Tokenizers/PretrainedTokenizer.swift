@@ -156,14 +156,14 @@ public struct SpecialTokenIDs {
         let generation = try Self.readConfig(directory.appendingPathComponent("generation_config.json"))
         let config = try Self.readConfig(directory.appendingPathComponent("config.json"))
         let tokenizerConfig = try Self.readConfig(directory.appendingPathComponent("tokenizer_config.json"))
-        func idOfToken(_ key: String) -> [Int]? {
-            guard let tokenizer, let entry = tokenizerConfig?[key] else { return nil }
-            // a string, or an added-token object {"content": "</s>", …}
-            guard let text = entry.stringValue ?? entry["content"]?.stringValue else { return nil }
-            return Self.id(of: text, in: tokenizer).map { [$0] }
+        // the token names, strings or added-token objects {"content": "</s>", …} (as chat templates read them)
+        let (bosToken, eosToken) = tokenizerConfig.map(ChatTemplate.specialTokens) ?? (nil, nil)
+        func id(_ token: String?) -> [Int]? {
+            guard let tokenizer, let token else { return nil }
+            return Self.id(of: token, in: tokenizer).map { [$0] }
         }
-        eosIDs = Self.ids(generation?["eos_token_id"]) ?? Self.ids(config?["eos_token_id"]) ?? idOfToken("eos_token") ?? []
-        bosID = (Self.ids(generation?["bos_token_id"]) ?? Self.ids(config?["bos_token_id"]) ?? idOfToken("bos_token"))?.first
+        eosIDs = Self.ids(generation?["eos_token_id"]) ?? Self.ids(config?["eos_token_id"]) ?? id(eosToken) ?? []
+        bosID = (Self.ids(generation?["bos_token_id"]) ?? Self.ids(config?["bos_token_id"]) ?? id(bosToken))?.first
         addBOSToken = tokenizerConfig?["add_bos_token"]?.boolValue ?? false
     }
 
