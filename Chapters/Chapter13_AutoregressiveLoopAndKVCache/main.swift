@@ -20,6 +20,7 @@ let seed = options.int("--seed", default: 123, help: "seed of the model's weight
 let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
+let quantize = options.optionalString("--quantize", help: "generate: keep the linear layers' weights as bf16, f16 or int8 (inference; by default a 16-bit checkpoint stays as stored, float32 stays float32)", placeholder: "FORMAT")
 let revision = options.optionalString("--revision", help: "download: a branch, tag or commit of the repository (default main)", placeholder: "R")
 options.positional("generate MODEL", help: "generate from a checkpoint (a directory, or a Hub id in the cache); --prompt uses its tokenizer")
 options.positional("download ORG/NAME", help: "download a model from the Hugging Face Hub into its cache")
@@ -48,9 +49,12 @@ if options.positional.first == "generate" {
     let model: CausalLanguageModel
     do {
         directory = try resolveModelDirectory(options.positional[1])
-        switch try LoadedModel.load(huggingFace: directory) {
-        case .gpt2(let m): model = m
-        case .llama(let m): model = m
+        // inference only: 16-bit matrices are read in place from the mapped file
+        let loaded = try CheckpointWeights.$keepsHalfPrecision.withValue(true) { try LoadedModel.load(huggingFace: directory) }
+        let format = try quantize.value.map { try PackedFormat(flag: $0, name: "--quantize") }
+        switch loaded {
+        case .gpt2(let m): model = m; if let format { m.packWeights(format) }
+        case .llama(let m): model = m; if let format { m.packWeights(format) }
         default: options.fail("\(directory.path): generate needs a decoder-only model (GPT-2, Llama, Mixtral)")
         }
     } catch { options.fail("\(error)") }

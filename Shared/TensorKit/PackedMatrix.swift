@@ -20,6 +20,19 @@ public enum PackedFormat: String, CaseIterable, Sendable {
     /// Blocks of 32 int8 values along each row, each block with a float32 scale.
     case int8
 
+    /// The format a command-line value names: `bf16`/`bfloat16`, `f16`/`float16` or `int8`;
+    /// anything else is an `InputError` naming the flag.
+    ///
+    ///     try PackedFormat(flag: "int8", name: "--quantize")   // .int8
+    public init(flag value: String, name: String) throws {
+        switch value.lowercased() {
+        case "bf16", "bfloat16": self = .bfloat16
+        case "f16", "fp16", "float16": self = .float16
+        case "int8", "q8": self = .int8
+        default: throw InputError(path: name, problem: "\(value) is not a weight format", hint: "use bf16, f16 or int8")
+        }
+    }
+
     /// Storage bytes per weight (scales included).
     public var bytesPerWeight: Double {
         switch self {
