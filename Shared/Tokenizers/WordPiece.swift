@@ -140,43 +140,44 @@ public struct WordPieceTokenizer: Tokenizer {
         return ids.map { vocabulary[$0] }
     }
 
-    /// Greedy longest match first: from the start of what is left of the word, take the
-    /// longest piece in the vocabulary ("##"-prefixed after the first), and repeat. If some
-    /// position has no piece at all, the whole word is [UNK] (not just that part).
+    /// Greedy longest match first, on one normalised word (see `greedyPieces`); a word with a
+    /// part no piece covers becomes [UNK].
     private func appendPieces(of word: ArraySlice<Unicode.Scalar>, to ids: inout [Int]) {
-        if word.count > Self.maxCharactersPerWord {
-            ids.append(unknownID)
-            return
-        }
         var text = String.UnicodeScalarView()
         text.append(contentsOf: word)
-        let string = String(text)
-        if let id = idOfToken[string] {            // the whole word is a token: the usual case
-            ids.append(id)
-            return
-        }
-        let boundaries = Array(string.unicodeScalars.indices) + [string.endIndex]
-        let first = ids.count
+        ids += Self.greedyPieces(of: String(text), prefix: Self.continuationPrefix,
+                                 maxCharacters: Self.maxCharactersPerWord) { idOfToken[$0] } ?? [unknownID]
+    }
+
+    /// WordPiece's algorithm: from the start of what is left of the word, take the longest
+    /// piece `id(of:)` knows ("##"-prefixed after the first), and repeat. Returns nil if some
+    /// position has no piece at all, or if the word has more than `maxCharacters` characters
+    /// (Unicode scalars): the whole word is then one unknown token, not just that part. Shared
+    /// by this tokenizer and a tokenizer.json's WordPiece model.
+    ///
+    ///     greedyPieces(of: "unaffable", prefix: "##", maxCharacters: 100) { vocab[$0] }   // un ##aff ##able
+    static func greedyPieces(of word: String, prefix: String, maxCharacters: Int, id: (String) -> Int?) -> [Int]? {
+        if word.unicodeScalars.count > maxCharacters { return nil }
+        if let whole = id(word) { return [whole] }            // the whole word is a token: the usual case
+        let boundaries = Array(word.unicodeScalars.indices) + [word.endIndex]
+        var out: [Int] = []
         var start = 0
         while start < boundaries.count - 1 {
             var end = boundaries.count - 1
             var found: Int?
             while end > start {
-                let piece = string[boundaries[start]..<boundaries[end]]
-                if let id = idOfToken[start == 0 ? String(piece) : Self.continuationPrefix + piece] {
-                    found = id
+                let piece = word.unicodeScalars[boundaries[start]..<boundaries[end]]
+                if let piece = id(start == 0 ? String(piece) : prefix + String(piece)) {
+                    found = piece
                     break
                 }
                 end -= 1
             }
-            guard let id = found else {
-                ids.removeSubrange(first...)
-                ids.append(unknownID)
-                return
-            }
-            ids.append(id)
+            guard let piece = found else { return nil }
+            out.append(piece)
             start = end
         }
+        return out
     }
 
     /// Cuts the raw text around the special tokens written in it ("[CLS]", "[MASK]", …),

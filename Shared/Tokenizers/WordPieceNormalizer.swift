@@ -45,36 +45,54 @@ public enum BertNormalizer {
         }
     }
 
+    /// Which of steps 1–4 to take: all four for `BertTokenizer`; a tokenizer.json's
+    /// "BertNormalizer" may turn each off.
+    public struct Options: Equatable {
+        public var cleanText = true
+        public var handleChineseChars = true
+        /// nil: strip accents exactly when lower-casing (the library's default).
+        public var stripAccents: Bool? = nil
+        public var lowercase = true
+
+        public init(cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) {
+            self.cleanText = cleanText
+            self.handleChineseChars = handleChineseChars
+            self.stripAccents = stripAccents
+            self.lowercase = lowercase
+        }
+    }
+
     /// Steps 1–4 on Unicode scalars.
-    static func normalizedScalars(_ text: String) -> [Unicode.Scalar] {
+    static func normalizedScalars(_ text: String, _ options: Options = Options()) -> [Unicode.Scalar] {
         // 1 and 2: clean, and space out CJK ideographs.
         var cleaned: [Unicode.Scalar] = []
         cleaned.reserveCapacity(text.utf8.count)
         var isASCII = true
         for s in text.unicodeScalars {
-            if s.value == 0 || s.value == 0xFFFD || isControl(s) { continue }
-            if isWhitespace(s) {
-                cleaned.append(" ")
-            } else if isCJKIdeograph(s) {
+            if options.cleanText {
+                if s.value == 0 || s.value == 0xFFFD || isControl(s) { continue }
+                if isWhitespace(s) { cleaned.append(" "); continue }
+            }
+            if options.handleChineseChars && isCJKIdeograph(s) {
                 cleaned.append(" "); cleaned.append(s); cleaned.append(" ")
-                isASCII = false
             } else {
                 cleaned.append(s)
-                if s.value >= 0x80 { isASCII = false }
             }
+            if s.value >= 0x80 { isASCII = false }
         }
         // 3: NFD over the whole text (it may reorder neighbouring marks), then drop the
         // non-spacing marks. ASCII text is its own NFD and has no marks.
-        let decomposed = isASCII ? cleaned : canonicalDecomposition(cleaned)
+        let strip = options.stripAccents ?? options.lowercase
+        let decomposed = strip && !isASCII ? canonicalDecomposition(cleaned) : cleaned
         // 4: lower-case each character on its own (no context: a final Σ becomes σ, not ς).
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(decomposed.count)
         for s in decomposed {
             if s.value < 0x80 {
-                out.append(s.value >= 65 && s.value <= 90 ? Unicode.Scalar(UInt8(s.value + 32)) : s)
-            } else if isNonspacingMark(s) {
+                out.append(options.lowercase && s.value >= 65 && s.value <= 90 ? Unicode.Scalar(UInt8(s.value + 32)) : s)
+            } else if strip && isNonspacingMark(s) {
                 continue
-            } else if s.properties.changesWhenLowercased {
+            } else if options.lowercase && s.properties.changesWhenLowercased {
                 out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
             } else {
                 out.append(s)
@@ -83,19 +101,13 @@ public enum BertNormalizer {
         return out
     }
 
-    /// NFD, except for U+11938 DIVES AKURU VOWEL SIGN O, which the library's NFD (older than
-    /// Unicode 13, which gave it a decomposition) leaves whole. It is a starter, so the text
-    /// can be decomposed piece by piece around it.
+    /// NFD as the library computes it: with the tables of Unicode 11.0, so a character added
+    /// later is left whole (U+11938 DIVES AKURU VOWEL SIGN O, which Unicode 13 gave a
+    /// decomposition, is the one such character NFD would change; see LibraryUnicode).
     static func canonicalDecomposition(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(scalars.count)
-        for (k, piece) in scalars.split(separator: "\u{11938}", omittingEmptySubsequences: false).enumerated() {
-            if k > 0 { out.append("\u{11938}") }
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: piece)
-            out.append(contentsOf: String(view).decomposedStringWithCanonicalMapping.unicodeScalars)
-        }
-        return out
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return Array(LibraryUnicode.normalize(String(view), .nfd).unicodeScalars)
     }
 
     // MARK: - Splitting into words

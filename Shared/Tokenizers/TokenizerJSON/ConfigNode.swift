@@ -1,0 +1,131 @@
+// Reading one part of a tokenizer.json with messages that say where the problem is: every
+// value is read through a `ConfigNode` that knows its path in the file ("pre_tokenizer.
+// pretokenizers[0]") and the file's name, so a wrong or unsupported value becomes
+//
+//     tokenizer.json: pre_tokenizer.pretokenizers[0]: the pre-tokenizer "UnicodeScripts" is not supported
+//
+// rather than a crash or a silently different tokenizer.
+
+// MARK: - Config node
+
+/// A JSON value inside a configuration file, with its place in the file for error messages.
+///
+///     let root = ConfigNode(value: try JSONValue.parse(bytes), path: "", file: "tokenizer.json")
+///     let model = try root.child("model")                  // path "model"
+///     let type = try model.string("type")                  // "BPE"
+///     let fuse = try model.bool("fuse_unk", default: false)
+struct ConfigNode {
+    let value: JSONValue
+    /// Where the value is: "model", "normalizer.normalizers[1]", or "" for the whole file.
+    let path: String
+    /// The file's path, first in every message.
+    let file: String
+
+    /// An error about this value.
+    func error(_ problem: String, hint: String = "") -> TokenizerError {
+        TokenizerError(file, path.isEmpty ? problem : "\(path): \(problem)", hint: hint)
+    }
+
+    /// The path of a member.
+    private func memberPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The member `key`, which must exist (it may be null).
+    func child(_ key: String) throws -> ConfigNode {
+        guard case .object = value else { throw error("should be a JSON object, not \(value.kind)") }
+        guard let member = value[key] else { throw error("has no \"\(key)\"") }
+        return ConfigNode(value: member, path: memberPath(key), file: file)
+    }
+
+    /// The member `key`, or nil if it is missing or null.
+    func optionalChild(_ key: String) throws -> ConfigNode? {
+        guard case .object = value else { throw error("should be a JSON object, not \(value.kind)") }
+        guard let member = value[key], !member.isNull else { return nil }
+        return ConfigNode(value: member, path: memberPath(key), file: file)
+    }
+
+    /// The elements of the array member `key`.
+    func elements(_ key: String) throws -> [ConfigNode] {
+        let list = try child(key)
+        guard case .array(let items) = list.value else { throw list.error("should be an array, not \(list.value.kind)") }
+        return items.enumerated().map { ConfigNode(value: $1, path: "\(list.path)[\($0)]", file: file) }
+    }
+
+    /// The members of this object, in file order.
+    func members() throws -> [(key: String, node: ConfigNode)] {
+        guard case .object(let members) = value else { throw error("should be a JSON object, not \(value.kind)") }
+        return members.map { ($0.key, ConfigNode(value: $0.value, path: memberPath($0.key), file: file)) }
+    }
+
+    // MARK: - Typed members
+
+    func string(_ key: String) throws -> String {
+        let node = try child(key)
+        guard let s = node.value.string else { throw node.error("should be a string, not \(node.value.kind)") }
+        return s
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let node = try optionalChild(key) else { return nil }
+        guard let s = node.value.string else { throw node.error("should be a string or null, not \(node.value.kind)") }
+        return s
+    }
+
+    /// A boolean member; `default` when it is missing or null (required when `default` is nil).
+    func bool(_ key: String, default fallback: Bool? = nil) throws -> Bool {
+        guard let node = try optionalChild(key) else {
+            if let fallback { return fallback }
+            throw error("has no \"\(key)\" (true or false)")
+        }
+        guard let b = node.value.bool else { throw node.error("should be true or false, not \(node.value.kind)") }
+        return b
+    }
+
+    /// An integer member; `default` when it is missing or null (required when `default` is nil).
+    func int(_ key: String, default fallback: Int? = nil) throws -> Int {
+        guard let node = try optionalChild(key) else {
+            if let fallback { return fallback }
+            throw error("has no \"\(key)\" (an integer)")
+        }
+        return try node.integerValue()
+    }
+
+    /// This value as an integer.
+    func integerValue() throws -> Int {
+        guard let i = value.integer else { throw error("should be an integer, not \(value.kind)") }
+        return i
+    }
+
+    /// This value as a string.
+    func stringValue() throws -> String {
+        guard let s = value.string else { throw error("should be a string, not \(value.kind)") }
+        return s
+    }
+
+    /// A single character member (such as Metaspace's "replacement").
+    func character(_ key: String) throws -> Unicode.Scalar {
+        let s = try string(key)
+        guard s.unicodeScalars.count == 1, let c = s.unicodeScalars.first else {
+            throw try child(key).error("should be one character, not \(s.debugDescription)")
+        }
+        return c
+    }
+
+    /// The component's "type", checked against the ones this reader implements.
+    func type(of role: String, supported: [String]) throws -> String {
+        guard case .object = value else { throw error("the \(role) should be a JSON object, not \(value.kind)") }
+        guard let type = value["type"]?.string else {
+            throw error("the \(role) has no \"type\"", hint: "supported types: \(supported.joined(separator: ", "))")
+        }
+        guard supported.contains(type) else {
+            throw error("the \(role) \"\(type)\" is not supported",
+                        hint: "this reader implements: \(supported.joined(separator: ", "))")
+        }
+        return type
+    }
+
+    /// An error for an option value this reader does not implement.
+    func unsupported(_ key: String, _ shown: String, _ why: String = "") -> TokenizerError {
+        let place = path.isEmpty ? key : "\(path).\(key)"
+        return TokenizerError(file, "\(place) = \(shown) is not supported" + (why.isEmpty ? "" : " (\(why))"))
+    }
+}
