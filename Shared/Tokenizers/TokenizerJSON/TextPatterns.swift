@@ -115,11 +115,13 @@ enum ScannerPattern: TextPattern {
 
 /// An Oniguruma regular expression run on ICU.
 ///
-/// Translated: `\s` and `\S` (Oniguruma's whitespace is Unicode's White_Space, ICU's lacks
-/// U+000B and U+0085), `\w` and `\W` (Oniguruma: letters, marks, numbers and connector
-/// punctuation; ICU: Alphabetic instead of letters, decimal digits only). Refused: `\h` and `\H`
-/// (a hex digit to Oniguruma, horizontal space to ICU). Classes such as `\p{L}` follow ICU's
-/// Unicode version, which may lag Oniguruma's (16.0) for the newest characters.
+/// Translated: `\w` and `\W` — to Oniguruma a word character is Alphabetic, a mark, a decimal
+/// digit or connector punctuation, and also the Latin-1 superscripts ² ³ ¹ and fractions ¼ ½ ¾;
+/// to ICU the same without those six, plus the joiners U+200C and U+200D (both checked code
+/// point by code point). Refused: `\h` and `\H` (a hex digit to Oniguruma, horizontal space to
+/// ICU) and `\b`, `\B` (word boundaries, whose words differ as above). `\s`, `\d` and `\p{…}`
+/// mean the same in both, but ICU's Unicode version may lag Oniguruma's (16.0) for the newest
+/// characters.
 struct RegexPattern: TextPattern {
     struct Unsupported: Error { let reason: String }
 
@@ -136,8 +138,8 @@ struct RegexPattern: TextPattern {
         }
     }
 
-    static let whitespaceClass = #"\s\x{0B}\x{85}"#
-    static let wordClass = #"\p{L}\p{M}\p{N}\p{Pc}"#
+    /// Oniguruma's word characters, as an ICU class body.
+    static let wordClass = #"\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}"#
 
     /// Oniguruma syntax → ICU syntax (see the type's description).
     static func translate(_ pattern: String) throws -> String {
@@ -148,11 +150,11 @@ struct RegexPattern: TextPattern {
             if c == "\\" {
                 guard let e = scalars.next() else { throw Unsupported(reason: "it ends with a lone backslash") }
                 switch e {
-                case "s": out += inClass > 0 ? whitespaceClass : "[\(whitespaceClass)]"
-                case "S": out += "[^\(whitespaceClass)]"
                 case "w": out += inClass > 0 ? wordClass : "[\(wordClass)]"
                 case "W": out += "[^\(wordClass)]"
                 case "h", "H": throw Unsupported(reason: "\\\(e) means a hex digit to Oniguruma and horizontal space to ICU")
+                case "b", "B" where inClass == 0:
+                    throw Unsupported(reason: "\\\(e) (a word boundary) depends on word characters, which Oniguruma and ICU define differently")
                 default: out.unicodeScalars.append(c); out.unicodeScalars.append(e)
                 }
                 continue
