@@ -105,6 +105,8 @@ struct Padding {
     let multiple: Int?
     let padID: Int
     let padsRight: Bool
+    /// The longest padding accepted (a larger value is a damaged file, not a real model's).
+    static let longest = 1 << 24
 
     init(_ node: ConfigNode) throws {
         let strategy = try node.child("strategy")
@@ -116,6 +118,11 @@ struct Padding {
             throw strategy.error("should be \"BatchLongest\" or {\"Fixed\": length}")
         }
         multiple = try node.optionalChild("pad_to_multiple_of").map { try $0.integerValue() }
+        for (key, value) in [("strategy.Fixed", fixedLength), ("pad_to_multiple_of", multiple)] {
+            if let value, value < 0 || value > Self.longest {
+                throw node.error("\(key) = \(value) is not a length this reader pads to (0…\(Self.longest))")
+            }
+        }
         padID = try node.int("pad_id", default: 0)
         let direction = try node.optionalString("direction") ?? "Right"
         guard direction == "Right" || direction == "Left" else {

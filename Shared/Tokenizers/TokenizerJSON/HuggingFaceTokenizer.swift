@@ -40,7 +40,8 @@ public final class HuggingFaceTokenizer: Tokenizer {
     let padding: Padding?
     /// Set when the pre-tokenizer is a well-known pattern followed by ByteLevel and the model a
     /// byte-level BPE: the pieces come straight from the scanner (see the top of the file).
-    let fastPath: (scanner: ScannerPattern, model: BPEModel)?
+    /// Tests set it to nil to compare with the general path.
+    var fastPath: (scanner: ScannerPattern, model: BPEModel)?
     /// The file's path, for messages.
     public let source: String
 

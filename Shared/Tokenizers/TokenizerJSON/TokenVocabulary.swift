@@ -41,7 +41,11 @@ struct TokenVocabulary {
             byID = tokensByID
         } else {
             let largest = idOfToken.values.max() ?? -1
-            guard largest < 1 << 31 else { throw node.error("has the id \(largest), too large for a vocabulary") }
+            // ids are 0, 1, … with at most a few gaps; a huge one is a damaged file (and would
+            // need a huge table)
+            guard largest < 16 * idOfToken.count + 1024 else {
+                throw node.error("has the id \(largest) among only \(idOfToken.count) tokens", hint: "a vocabulary's ids run 0, 1, 2, …")
+            }
             byID = [String?](repeating: nil, count: largest + 1)
             // sorted, so that which token an error names does not depend on hashing order
             for (token, id) in idOfToken.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
