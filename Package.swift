@@ -65,6 +65,7 @@ let testTargets: [Target] = [
     .executableTarget(
         name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers", "LLMKit"], path: "Tests/Benchmarks",
         exclude: ["torch_sweeps.py", "tiktoken_encode.py",     // the reference sides, in Python
+                  "hf_tokenizers_encode.py",
                   "count_mallocs.c"],                          // an allocation counter (see the file)
         swiftSettings: fastMath),
 ]

@@ -134,6 +134,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("matmul-512", { benchmarkMatmul(512) }),
     ("matmul-1024", { benchmarkMatmul(1024) }),
     ("gpt2-encode", { report("gpt2-encode", benchmarkGPT2Encode(), "MB/s") }),   // TokenizerBenchmarks.swift
+    ("hf-gpt2-encode", { report("hf-gpt2-encode", benchmarkHuggingFaceGPT2Encode(), "MB/s") }),
     ("train-char", { benchmarkTrain("char") }),
     ("train-bpe", { benchmarkTrain("bpe") }),
     ("train-char-unfused-attention", {
