@@ -10,6 +10,7 @@ import Tokenizers
 /// Runs `encode gpt2 FILE`, `encode wordpiece VOCAB FILE` or `encode sentencepiece MODEL FILE`.
 func runEncodeCommand(_ arguments: [String], options: Options) -> Never {
     let usage = "usage: encode gpt2 FILE.jsonl | encode wordpiece VOCAB.txt FILE.jsonl | encode sentencepiece MODEL FILE.jsonl"
+        + " | encode hf TOKENIZER_JSON FILE.jsonl"
     guard let kind = arguments.first else { options.fail(usage) }
     let tokenizer: Tokenizer
     let inputPath: String

@@ -17,15 +17,19 @@ let maxLength = options.int("--max-length", default: 4, help: "window length of 
 let strideFlag = options.int("--stride", default: 1, help: "distance between training windows")
 let seed = options.int("--seed", default: 123, help: "seed of the embedding layers")
 let saveMerges = options.optionalString("--save-merges", help: "write the learned BPE merges to FILE and read them back", placeholder: "FILE")
-options.positional("encode …", help: "encode gpt2 FILE.jsonl | encode wordpiece VOCAB FILE.jsonl | encode sentencepiece MODEL FILE.jsonl")
+options.positional("encode|decode …", help: "encode gpt2 FILE.jsonl | encode wordpiece VOCAB FILE.jsonl | encode sentencepiece MODEL FILE.jsonl"
+                   + " | encode hf TOKENIZER_JSON FILE.jsonl | decode hf TOKENIZER_JSON FILE.jsonl")
 options.epilogue = """
 Try: --text "your own sentence"     (see how each tokenizer cuts it)
      --bpe-vocab 1000               (a larger vocabulary: fewer, longer tokens)
      --max-length 8 --stride 4
 """
 options.parse()
+if options.positional.dropFirst().first == "hf" || options.positional.first == "decode" {
+    runHuggingFaceCommand(options.positional, options: options)                    // HuggingFaceCommands.swift
+}
 if options.positional.first == "encode" { runEncodeCommand(Array(options.positional.dropFirst()), options: options) }
-if let extra = options.positional.first { options.fail("unknown command \(extra) (the only command is encode)") }
+if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are encode and decode)") }
 if bpeSize.value < 256 { options.fail("--bpe-vocab must be at least 256 (one token per byte), got \(bpeSize.value)") }
 if maxLength.value < 1 || strideFlag.value < 1 { options.fail("--max-length and --stride must be positive") }
 

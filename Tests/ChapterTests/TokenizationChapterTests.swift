@@ -59,9 +59,12 @@ final class TokenizationChapterTests: XCTestCase {
         XCTAssertEqual(badLine.status, 2)
         XCTAssertEqual(badLine.stdout, "")
         XCTAssertTrue(badLine.stderr.contains("line 2 is not a JSON object with a \"text\" string"), badLine.stderr)
-        let unknown = try runChapter(chapter, ["decode"])
+        let decodeAlone = try runChapter(chapter, ["decode"])
+        XCTAssertEqual(decodeAlone.status, 2)
+        XCTAssertTrue(decodeAlone.stderr.contains("usage: encode hf TOKENIZER_JSON FILE.jsonl | decode hf"), decodeAlone.stderr)
+        let unknown = try runChapter(chapter, ["tokenize"])
         XCTAssertEqual(unknown.status, 2)
-        XCTAssertTrue(unknown.stderr.contains("unknown command decode"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("unknown command tokenize"), unknown.stderr)
         XCTAssertEqual(try runChapter(chapter, ["--bpe-vocab", "100"]).status, 2)
     }
 }
@@ -75,5 +78,79 @@ final class EncodeCommandTextTests: XCTestCase {
         let run = try runChapter("Chapter01_DataAndTokenization", ["encode", "gpt2", jsonl.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "[171, 119, 123, 5303]\n")   // tiktoken: enc.encode("\ufeffhi")
+    }
+}
+
+/// `encode hf` and `decode hf`: any tokenizer.json, against the `tokenizers` library's ids and text.
+final class HuggingFaceCommandTests: XCTestCase {
+    let chapter = "Chapter01_DataAndTokenization"
+    let families = packageRoot.appendingPathComponent("Tests/Fixtures/hf/tokenizer-json")
+
+    /// Writes lines to a temporary file, runs the command on it, and removes the file.
+    func run(_ verb: String, _ tokenizer: String, lines: [String]) throws -> ChapterRun {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hf-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        return try runChapter(chapter, [verb, "hf", tokenizer, file.path])
+    }
+
+    func testEncodeAndDecodeEveryFamily() throws {
+        for family in ["gpt2", "llama3", "qwen2", "llama2", "mistral", "bert", "unigram"] {
+            let tokenizer = families.appendingPathComponent("\(family)/tokenizer.json").path
+            let cases = try String(contentsOf: families.appendingPathComponent("\(family)/cases.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map(String.init)
+            // encode reads the cases' "text" (other fields are ignored)
+            let encoded = try runChapter(chapter, ["encode", "hf", tokenizer, families.appendingPathComponent("\(family)/cases.jsonl").path])
+            XCTAssertEqual(encoded.status, 0, encoded.stderr)
+            let ids = encoded.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [Int] }
+            let objects = cases.map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            XCTAssertEqual(ids, objects.map { $0["ids"] as! [Int] }, family)
+            // decode reads {"ids": …} lines and prints JSON strings
+            let decoded = try run("decode", tokenizer, lines: objects.map { "{\"ids\": \($0["ids"] as! [Int])}" })
+            XCTAssertEqual(decoded.status, 0, decoded.stderr)
+            let texts = decoded.stdout.split(separator: "\n").map {
+                try! JSONDecoder().decode(String.self, from: Data($0.utf8))
+            }
+            XCTAssertEqual(texts, objects.map { $0["decoded"] as! String }, family)
+        }
+    }
+
+    func testBadFilesGetClearErrors() throws {
+        let gpt2 = families.appendingPathComponent("gpt2/tokenizer.json").path
+        let missing = try run("encode", "/no/such/tokenizer.json", lines: ["{\"text\": \"a\"}"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("/no/such/tokenizer.json: cannot be read"), missing.stderr)
+
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: broken) }
+        try Data("{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}".utf8).write(to: broken)
+        let unsupported = try run("encode", broken.path, lines: ["{\"text\": \"a\"}"])
+        XCTAssertEqual(unsupported.status, 2)
+        XCTAssertTrue(unsupported.stderr.contains("\(broken.path): model: the model \"WordLevel\" is not supported"), unsupported.stderr)
+
+        let badText = try run("encode", gpt2, lines: ["{\"text\": \"ok\"}", "{\"ids\": [1]}"])
+        XCTAssertEqual(badText.status, 2)
+        XCTAssertEqual(badText.stdout, "")
+        XCTAssertTrue(badText.stderr.contains("line 2 is not a JSON object with a \"text\" string"), badText.stderr)
+
+        let badIDs = try run("decode", gpt2, lines: ["{\"ids\": [1, 2]}", "{\"ids\": [\"x\"]}"])
+        XCTAssertEqual(badIDs.status, 2)
+        XCTAssertTrue(badIDs.stderr.contains("line 2 is not a JSON object with an \"ids\" array of integers"), badIDs.stderr)
+
+        let outside = try run("decode", gpt2, lines: ["{\"ids\": [15496, 50257]}"])
+        XCTAssertEqual(outside.status, 2)
+        XCTAssertTrue(outside.stderr.contains("line 1: the id 50257 is no token of \(gpt2) (vocabulary size 50257)"), outside.stderr)
+
+        let usage = try runChapter(chapter, ["decode", "hf", gpt2])
+        XCTAssertEqual(usage.status, 2)
+        XCTAssertTrue(usage.stderr.contains("usage: encode hf TOKENIZER_JSON FILE.jsonl"), usage.stderr)
+    }
+
+    func testDecodedStringsAreJSON() throws {
+        let gpt2 = families.appendingPathComponent("gpt2/tokenizer.json").path
+        // "a\"b\\c\n\t" and a control character
+        let run = try self.run("decode", gpt2, lines: ["{\"ids\": [64, 1, 65, 59, 66, 198, 197, 188]}"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "\"a\\\"b\\\\c\\n\\t\\u0000\"\n")
     }
 }
