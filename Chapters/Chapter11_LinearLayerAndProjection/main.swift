@@ -13,14 +13,21 @@ let prompt = options.string("--prompt", default: "Hello, I am", help: "the promp
 let steps = options.int("--tokens", default: 6, help: "how many tokens to add greedily")
 let seed = options.int("--seed", default: 123, help: "seed of the model's random weights")
 let trainedPrompt = options.string("--trained-prompt", default: "ROMEO:\nI will", help: "what the trained character model (data/shakespeare-char) continues")
+let promptIDs = options.optionalString("--prompt-ids", help: "next: the prompt as token ids, e.g. 1,2,3", placeholder: "IDS")
+let topK = options.int("--top-k", default: 10, help: "next: how many of the most likely next tokens to print")
 options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint on input_ids from IN.safetensors, write logits to OUT")
+options.positional("| next MODEL_DIR", help: "the most likely next tokens of any checkpoint after --prompt, with their probabilities")
 options.epilogue = """
 Try: --prompt "The meaning of life is" --tokens 10
      forward path/to/gpt2 inputs.safetensors logits.safetensors
+     next path/to/model --prompt "The capital of France is" --top-k 5
 """
 options.parse()
 if options.positional.first == "forward" { runForwardCommand(Array(options.positional.dropFirst()), options: options) }
-if let extra = options.positional.first { options.fail("unknown command \(extra) (the only command is forward)") }
+if options.positional.first == "next" {                                           // NextToken.swift
+    runNextTokenCommand(Array(options.positional.dropFirst()), prompt: prompt.value, promptIDs: promptIDs.value, topK: topK.value, options: options)
+}
+if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are forward and next)") }
 if steps.value < 1 || steps.value > 50 { options.fail("--tokens must be between 1 and 50, got \(steps.value)") }
 
 chapterTitle(11, "The linear layer and projection")

@@ -20,7 +20,7 @@ let seed = options.int("--seed", default: 123, help: "seed of the model's weight
 let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
-options.positional("generate MODEL_DIR", help: "generate from a Hugging Face GPT-2 or Llama directory")
+options.positional("generate MODEL_DIR", help: "generate from a checkpoint directory (GPT-2, Llama, …); --prompt uses its tokenizer")
 options.positional("chat-template TEMPLATE CASES", help: "render conversations (JSON Lines) with a chat template, as transformers does")
 options.epilogue = """
 Try: --prompt "The cat" --max-new-tokens 40
@@ -56,7 +56,8 @@ if options.positional.first == "generate" {
         ids = parts.map { $0! }
     } else if let text = prompt.value {
         do {
-            // the directory's own tokenizer: chapter 14's tokenizer.json, or GPT-2's files
+            // the directory's own tokenizer: chapter 14's tokenizer.json, a Hugging Face tokenizer.json,
+            // GPT-2's files or a SentencePiece tokenizer.model
             tokenizer = try CheckpointTokenizer.load(from: directory, gpt2Files: dataDirectory().appendingPathComponent("gpt2"))
             ids = try tokenizer!.encodeChecked(text)
         } catch { options.fail("\(error)") }
@@ -66,18 +67,28 @@ if options.positional.first == "generate" {
     if ids.isEmpty { options.fail("the prompt is empty") }
     if let bad = ids.first(where: { $0 < 0 || $0 >= model.vocabularySize }) { options.fail("--prompt-ids: \(bad) is outside the vocabulary of \(model.vocabularySize)") }
     if ids.count >= model.contextLength { options.fail("the prompt is \(ids.count) tokens; the model's context is \(model.contextLength)") }
+    // generation stops at the end-of-sequence ids of generation_config.json, config.json or tokenizer_config.json
+    let stops: Set<Int>
+    do { stops = Set(try SpecialTokenIDs(directory: directory, tokenizer: tokenizer?.tokenizer).eosIDs) } catch { options.fail("\(error)") }
+    // text is printed as it comes, whole characters only (a character's bytes may span tokens)
+    var stream = tokenizer.map { TokenTextStream($0.tokenizer, context: ids) }
+    if !json.value, stream != nil, let text = prompt.value { print(text, terminator: "") }
     let start = Date()
-    let generated = generate(model, prompt: ids, maxNewTokens: maxNewTokens.value, sampler: sampler, useCache: !noCache.value) { id in
-        if !json.value {
-            print(tokenizer.map { $0.tokenizer.decode([id]) } ?? "\(id) ", terminator: "")
-            fflush(stdout)
+    let generated = generate(model, prompt: ids, maxNewTokens: maxNewTokens.value, sampler: sampler, useCache: !noCache.value,
+                             stopAt: stops) { id in
+        guard !json.value else { return }
+        if stream == nil {
+            print("\(id) ", terminator: "")
+        } else if !stops.contains(id) {
+            print(stream!.push(id), terminator: "")
         }
+        fflush(stdout)
     }
     let seconds = Date().timeIntervalSince(start)
     if json.value {
         print("{\"ids\": [\(generated.map(String.init).joined(separator: ", "))], \"tokens_per_second\": \(String(format: "%.2f", Double(generated.count) / seconds))}")
     } else {
-        print("")
+        print(stream?.finish() ?? "")
     }
     exit(0)
 }

@@ -40,10 +40,11 @@ extension LlamaModel: CausalLanguageModel {
 ///
 /// - `useCache`: prefill the prompt once, then one token per step (fast); without it every
 ///   step reruns the model on the whole text, cropped to the context window.
-/// - `stopAt`: a token (end-of-text) after which generation stops.
+/// - `stopAt`: tokens (end-of-sequence ids) after which generation stops; the one that stops
+///   it is returned too, as Hugging Face's `generate` does.
 /// - `onToken`: sees each token as soon as it is chosen (streaming).
 public func generate(_ model: CausalLanguageModel, prompt: [Int], maxNewTokens: Int, sampler: Sampler = Sampler(),
-                     useCache: Bool = true, stopAt: Int? = nil, onToken: ((Int) -> Void)? = nil) -> [Int] {
+                     useCache: Bool = true, stopAt: Set<Int> = [], onToken: ((Int) -> Void)? = nil) -> [Int] {
     precondition(!prompt.isEmpty, "generate: the prompt is empty")
     var ids = prompt
     var generated: [Int] = []
@@ -64,7 +65,7 @@ public func generate(_ model: CausalLanguageModel, prompt: [Int], maxNewTokens: 
             generated.append(next)
             onToken?(next)
             pending = [next]
-            if next == stopAt { break }
+            if stopAt.contains(next) { break }
         }
         return generated
     }

@@ -39,6 +39,8 @@ public struct PretrainedTokenizer {
 
     public let tokenizer: Tokenizer
     public let kind: Kind
+    /// The model directory.
+    public let directory: URL
     /// The file (or, for GPT-2's two files, the directory) it was read from.
     public let source: String
     /// The ids that end a generated sequence (may be empty).
@@ -74,20 +76,11 @@ public struct PretrainedTokenizer {
             throw TokenizerError(directory.path, "has no tokenizer",
                                  hint: "looked for tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, tokenizer.model")
         }
-        let generation = try Self.readConfig(file("generation_config.json"))
-        let config = try Self.readConfig(file("config.json"))
-        let tokenizerConfig = try Self.readConfig(file("tokenizer_config.json"))
-        let tokenizer = self.tokenizer
-        func idOfToken(_ key: String) -> [Int]? {
-            guard let entry = tokenizerConfig?[key] else { return nil }
-            // a string, or an added-token object {"content": "</s>", …}
-            guard let text = entry.string ?? entry["content"]?.string else { return nil }
-            return Self.id(of: text, in: tokenizer).map { [$0] }
-        }
-        eosIDs = Self.ids(generation?["eos_token_id"]) ?? Self.ids(config?["eos_token_id"]) ?? idOfToken("eos_token") ?? []
-        bosID = (Self.ids(generation?["bos_token_id"]) ?? Self.ids(config?["bos_token_id"]) ?? idOfToken("bos_token"))?.first
-        let wantsBOS = tokenizerConfig?["add_bos_token"]?.bool ?? false
-        if wantsBOS, let bosID {
+        self.directory = directory
+        let special = try SpecialTokenIDs(directory: directory, tokenizer: tokenizer)
+        eosIDs = special.eosIDs
+        bosID = special.bosID
+        if special.addBOSToken, let bosID = special.bosID {
             // added unless the tokenizer already starts its encodings with it
             let sample: [Int]?
             if let hf = tokenizer as? HuggingFaceTokenizer {
@@ -119,7 +112,60 @@ public struct PretrainedTokenizer {
         return text
     }
 
-    // MARK: - Configuration files
+    /// Whether `directory` holds one of the tokenizers this type reads.
+    public static func hasTokenizer(in directory: URL) -> Bool {
+        let exists = { (name: String) in FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) }
+        return exists("tokenizer.json") || (exists("vocab.json") && exists("merges.txt"))
+            || (exists("encoder.json") && exists("vocab.bpe")) || exists("tokenizer.model")
+    }
+
+    /// Whether the contents of a tokenizer.json are a Hugging Face tokenizer (not the course's
+    /// short form).
+    public static func isHuggingFaceTokenizer(_ data: Data) -> Bool {
+        guard data.count < 1 << 16 else { return true }          // the course's files are small
+        guard let value = try? JSONValue.parse([UInt8](data)) else { return false }
+        return value["model"] != nil
+    }
+
+    /// Whether a tokenizer.json is the course's own short form: an object with a "type" and no "model".
+    static func isCourseCheckpointTokenizer(_ data: Data) -> Bool {
+        // the course's files are small; a Hugging Face file is parsed once, by its reader
+        guard data.count < 1 << 16, let value = try? JSONValue.parse([UInt8](data)) else { return false }
+        return value["type"] != nil && value["model"] == nil
+    }
+}
+
+// MARK: - Special ids
+
+/// The special ids a model directory's configuration files give (see the top of the file).
+///
+///     let special = try SpecialTokenIDs(directory: dir, tokenizer: nil)   // ids only, no token names
+///     special.eosIDs                                                      // [50256]
+public struct SpecialTokenIDs {
+    /// The ids that end a generated sequence (may be empty).
+    public let eosIDs: [Int]
+    /// The id that begins a sequence, if named.
+    public let bosID: Int?
+    /// tokenizer_config.json's add_bos_token.
+    public let addBOSToken: Bool
+
+    /// Reads generation_config.json, config.json and tokenizer_config.json (each optional; an
+    /// invalid one is an error naming it). Token names ("eos_token": "</s>") are looked up in
+    /// `tokenizer` when one is given.
+    public init(directory: URL, tokenizer: Tokenizer?) throws {
+        let generation = try Self.readConfig(directory.appendingPathComponent("generation_config.json"))
+        let config = try Self.readConfig(directory.appendingPathComponent("config.json"))
+        let tokenizerConfig = try Self.readConfig(directory.appendingPathComponent("tokenizer_config.json"))
+        func idOfToken(_ key: String) -> [Int]? {
+            guard let tokenizer, let entry = tokenizerConfig?[key] else { return nil }
+            // a string, or an added-token object {"content": "</s>", …}
+            guard let text = entry.string ?? entry["content"]?.string else { return nil }
+            return Self.id(of: text, in: tokenizer).map { [$0] }
+        }
+        eosIDs = Self.ids(generation?["eos_token_id"]) ?? Self.ids(config?["eos_token_id"]) ?? idOfToken("eos_token") ?? []
+        bosID = (Self.ids(generation?["bos_token_id"]) ?? Self.ids(config?["bos_token_id"]) ?? idOfToken("bos_token"))?.first
+        addBOSToken = tokenizerConfig?["add_bos_token"]?.bool ?? false
+    }
 
     /// A JSON configuration file, or nil if there is none.
     static func readConfig(_ url: URL) throws -> JSONValue? {
@@ -154,12 +200,5 @@ public struct PretrainedTokenizer {
         case let sp as SentencePieceTokenizer: return sp.model.pieces.firstIndex { $0.text == text }
         default: return nil
         }
-    }
-
-    /// Whether a tokenizer.json is the course's own short form: an object with a "type" and no "model".
-    static func isCourseCheckpointTokenizer(_ data: Data) -> Bool {
-        // the course's files are small; a Hugging Face file is parsed once, by its reader
-        guard data.count < 1 << 16, let value = try? JSONValue.parse([UInt8](data)) else { return false }
-        return value["type"] != nil && value["model"] == nil
     }
 }

@@ -66,3 +66,71 @@ final class AutoregressiveLoopChapterTests: XCTestCase {
         XCTAssertTrue(badIDs.stderr.contains("is not a comma-separated list of integers"), badIDs.stderr)
     }
 }
+
+/// Chapter 13 `generate --prompt` with a model directory's own tokenizer.json: the ids of
+/// Hugging Face's greedy generation, streamed as text, stopping at the configured end of sequence.
+final class GenerateTextTests: XCTestCase {
+    let chapter = "Chapter13_AutoregressiveLoopAndKVCache"
+    let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
+
+    /// gpt2-tiny's weights with GPT-2's tokenizer.json (its 1,000 ids are GPT-2's first ones),
+    /// plus `extra` files.
+    func modelDirectory(_ extra: [String: String] = [:]) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("generate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent("gpt2-tiny/\(name)"), to: dir.appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("hf/tokenizer-json/gpt2/tokenizer.json"),
+                                         to: dir.appendingPathComponent("tokenizer.json"))
+        for (name, text) in extra { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) }
+        return dir
+    }
+
+    func ids(_ run: ChapterRun) throws -> [Int] {
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+        return object["ids"] as! [Int]
+    }
+
+    /// The text of ids, by chapter 1's `decode hf` (the tokenizers library's decoding, tested there).
+    func text(_ ids: [Int]) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ids-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("{\"ids\": \(ids)}\n".utf8).write(to: file)
+        let run = try runChapter("Chapter01_DataAndTokenization", ["decode", "hf", fixtures.appendingPathComponent("hf/tokenizer-json/gpt2/tokenizer.json").path, file.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return try JSONDecoder().decode(String.self, from: Data(run.stdout.utf8.dropLast()))
+    }
+
+    func testPromptTextGivesHuggingFaceGreedyIDs() throws {
+        // "&" is GPT-2's token 5; greedy.json has Hugging Face's continuation of [5] on gpt2-tiny
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("generation/greedy.json"))) as! [String: Any]
+        let reference = (json["cases"] as! [[String: Any]]).first { $0["model"] as? String == "gpt2-tiny" && $0["prompt"] as? [Int] == [5] }!
+        let expected = reference["generated"] as! [Int]
+        let dir = try modelDirectory()
+        let run = try runChapter(chapter, ["generate", dir.path, "--prompt", "&", "--max-new-tokens", "20", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try ids(run), expected)
+        // streamed as text: the prompt, then the continuation
+        let streamed = try runChapter(chapter, ["generate", dir.path, "--prompt", "&", "--max-new-tokens", "20"])
+        XCTAssertEqual(streamed.status, 0, streamed.stderr)
+        XCTAssertEqual(streamed.stdout, "&" + (try text(expected)) + "\n")
+    }
+
+    func testStopsAtTheEndOfSequence() throws {
+        // generation_config.json's ids win over config.json's (50256 there)
+        let dir = try modelDirectory(["generation_config.json": #"{"eos_token_id": [648, 938]}"#])
+        let run = try runChapter(chapter, ["generate", dir.path, "--prompt", "&", "--max-new-tokens", "20", "--json"])
+        XCTAssertEqual(try ids(run), [5, 938], "Hugging Face's greedy ids up to and including the first end of sequence")
+        let byIDs = try runChapter(chapter, ["generate", dir.path, "--prompt-ids", "1,2,3", "--max-new-tokens", "20", "--json"])
+        XCTAssertEqual(try ids(byIDs), [3, 648])
+        let streamed = try runChapter(chapter, ["generate", dir.path, "--prompt", "&", "--max-new-tokens", "20"])
+        XCTAssertEqual(streamed.stdout, "&" + (try text([5])) + "\n", "the end-of-sequence token is not printed")
+        let broken = try modelDirectory(["generation_config.json": "{\"eos_token_id\": "])
+        let bad = try runChapter(chapter, ["generate", broken.path, "--prompt", "&"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("generation_config.json: is not valid JSON"), bad.stderr)
+    }
+}
+

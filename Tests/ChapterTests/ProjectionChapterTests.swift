@@ -71,3 +71,66 @@ final class ProjectionChapterTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 }
+
+/// Chapter 11 `next`: the most likely next tokens of a checkpoint, against Hugging Face.
+final class NextTokenCommandTests: XCTestCase {
+    let chapter = "Chapter11_LinearLayerAndProjection"
+
+    /// The rows of the printed table: (id, token, probability).
+    func candidates(_ stdout: String) -> [(id: Int, token: String, probability: Double)] {
+        stdout.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 4, Int(fields[0]) != nil, let id = Int(fields[1]), let p = Double(fields.last!) else { return nil }
+            let token = line.firstIndex(of: "\"").map { String(line[$0...]).components(separatedBy: "\"  ").first! + "\"" } ?? ""
+            return (id, token, p)
+        }
+    }
+
+    /// The shipped model after its reference prompt, typed as text: the probabilities are the
+    /// softmax of the logits Hugging Face's GPT2LMHeadModel computes on the same directory.
+    func testShippedModelAgainstHuggingFace() throws {
+        let reference = try SafeTensorsFile(contentsOf: packageRoot.appendingPathComponent("Tests/Fixtures/shakespeare-char/reference.safetensors"))
+        let logits = try reference.tensor("logits")                                 // (1, 38, 65)
+        let (t, v) = (logits.shape[1], logits.shape[2])
+        let last = logits.data[(t - 1) * v..<t * v].map(Double.init)
+        let total = last.map { exp($0 - last.max()!) }.reduce(0, +)
+        let expected = last.indices.sorted { last[$0] > last[$1] }.prefix(8).map { ($0, exp(last[$0] - last.max()!) / total) }
+        let run = try runChapter(chapter, ["next", "data/shakespeare-char", "--prompt", reference.metadata["prompt"]!, "--top-k", "8"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let got = candidates(run.stdout)
+        XCTAssertEqual(got.map(\.id), expected.map(\.0))
+        for (g, e) in zip(got, expected) { XCTAssertEqual(g.probability, e.1, accuracy: 0.00006, "id \(g.id)") }
+        XCTAssertTrue(run.stdout.contains("prompt: 38 tokens"), run.stdout)
+    }
+
+    /// The most likely token is the one Hugging Face's greedy generation picks first.
+    func testTopTokenIsHuggingFaceGreedyChoice() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("generation/greedy.json"))) as! [String: Any]
+        for c in json["cases"] as! [[String: Any]] {
+            let prompt = (c["prompt"] as! [Int]).map(String.init).joined(separator: ",")
+            let run = try runChapter(chapter, ["next", fixtures.appendingPathComponent(c["model"] as! String).path,
+                                               "--prompt-ids", prompt, "--top-k", "3"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let got = candidates(run.stdout)
+            XCTAssertEqual(got.count, 3)
+            XCTAssertEqual(got.first?.id, (c["generated"] as! [Int]).first, "\(c["model"]!) \(prompt)")
+            XCTAssertTrue(zip(got, got.dropFirst()).allSatisfy { $0.probability >= $1.probability })
+        }
+    }
+
+    func testNextErrors() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
+        let bert = try runChapter(chapter, ["next", fixtures.appendingPathComponent("bert-tiny").path, "--prompt-ids", "1"])
+        XCTAssertEqual(bert.status, 2)
+        XCTAssertTrue(bert.stderr.contains("is an encoder (BERT)"), bert.stderr)
+        let marian = try runChapter(chapter, ["next", fixtures.appendingPathComponent("marian-tiny").path, "--prompt-ids", "1"])
+        XCTAssertTrue(marian.stderr.contains("encoder–decoder"), marian.stderr)
+        // gpt2-tiny has no tokenizer of its own: GPT-2's, whose "Hello" (15496) it is too small for
+        let outside = try runChapter(chapter, ["next", fixtures.appendingPathComponent("gpt2-tiny").path, "--prompt", "Hello"])
+        XCTAssertTrue(outside.stderr.contains("has the id 15496, outside the model's vocabulary of 1000"), outside.stderr)
+        let k = try runChapter(chapter, ["next", fixtures.appendingPathComponent("gpt2-tiny").path, "--top-k", "0"])
+        XCTAssertTrue(k.stderr.contains("--top-k must be at least 1"), k.stderr)
+    }
+}
+

@@ -17,49 +17,72 @@ import Tokenizers
 
 // MARK: - The tokenizer of a checkpoint
 
-/// The tokenizer a model was trained with.
+/// The tokenizer a model was trained with, or the one a downloaded model ships.
 public enum CheckpointTokenizer {
     case gpt2(GPT2Tokenizer)
     case char(CharTokenizer)
     case bpe(BytePairTokenizer)
+    /// A Hugging Face tokenizer.json or SentencePiece tokenizer.model of a downloaded model.
+    case pretrained(PretrainedTokenizer)
 
     public var tokenizer: Tokenizer {
         switch self {
         case .gpt2(let t): return t
         case .char(let t): return t
         case .bpe(let t): return t
+        case .pretrained(let t): return t.tokenizer
         }
     }
 
-    /// "gpt2", "char" or "bpe", as the `--tokenizer` flag names them.
+    /// "gpt2", "char" or "bpe", as the `--tokenizer` flag names them; "pretrained" for a
+    /// downloaded model's own.
     public var kind: String {
         switch self {
         case .gpt2: return "gpt2"
         case .char: return "char"
         case .bpe: return "bpe"
+        case .pretrained: return "pretrained"
         }
     }
 
-    /// Writes tokenizer.json (and bpe-merges.txt) into `directory`.
+    /// The files a downloaded model's tokenizer may consist of, copied into its checkpoints.
+    static let pretrainedFiles = ["tokenizer.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "tokenizer.model",
+                                  "tokenizer_config.json", "special_tokens_map.json"]
+
+    /// Writes tokenizer.json (and bpe-merges.txt) into `directory`; a downloaded model's own
+    /// tokenizer files are copied as they are.
     func save(to directory: URL) throws {
         var object: [String: Any] = ["type": kind]
         switch self {
         case .gpt2: break
         case .char(let t): object["characters"] = t.characters.map { String($0) }
         case .bpe(let t): try t.save(to: directory.appendingPathComponent("bpe-merges.txt"))
+        case .pretrained(let t):
+            for name in Self.pretrainedFiles {
+                let source = t.directory.appendingPathComponent(name)
+                guard let data = FileManager.default.contents(atPath: source.path) else { continue }
+                try writeFileAtomically(data, to: directory.appendingPathComponent(name))
+            }
+            return
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
         try writeFileAtomically(data, to: directory.appendingPathComponent("tokenizer.json"))
     }
 
-    /// Reads the tokenizer of a checkpoint. A directory without tokenizer.json (a Hugging Face
-    /// GPT-2 download) uses GPT-2's tokenizer: its own files if present, else `gpt2Files`.
+    /// Reads the tokenizer of a checkpoint: the course's own tokenizer.json (written by chapter
+    /// 14), or the tokenizer a downloaded model ships (a Hugging Face tokenizer.json, GPT-2's
+    /// files, a SentencePiece tokenizer.model: PretrainedTokenizer). A directory with none of
+    /// these (a bare GPT-2 checkpoint) uses GPT-2's tokenizer from `gpt2Files`.
     public static func load(from directory: URL, gpt2Files: URL) throws -> CheckpointTokenizer {
         let url = directory.appendingPathComponent("tokenizer.json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            let own = FileManager.default.fileExists(atPath: directory.appendingPathComponent("vocab.json").path)
-            return .gpt2(try GPT2Tokenizer(directory: own ? directory : gpt2Files))
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("vocab.json").path) {
+                return .gpt2(try GPT2Tokenizer(directory: directory))
+            }
+            if PretrainedTokenizer.hasTokenizer(in: directory) { return .pretrained(try PretrainedTokenizer(directory: directory)) }
+            return .gpt2(try GPT2Tokenizer(directory: gpt2Files))
         }
+        if PretrainedTokenizer.isHuggingFaceTokenizer(data) { return .pretrained(try PretrainedTokenizer(directory: directory)) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let type = object["type"] as? String else {
             throw InputError(path: url.path, problem: "is not a JSON object with a \"type\"", hint: "it is written by Chapter14_PreTrainingLoop")
         }
@@ -283,6 +306,19 @@ extension CheckpointTokenizer {
         case .char(let t): return try t.encodeChecked(text)
         case .gpt2(let t): return t.encode(text, allowSpecial: true)
         case .bpe(let t): return t.encode(text)
+        case .pretrained(let t): return try t.encode(text)
+        }
+    }
+
+    /// How a token is shown in a table of candidates: its text, or (for a byte of a longer
+    /// character) its token string.
+    public func display(_ id: Int) -> String {
+        switch self {
+        case .pretrained(let t): return t.display(id)
+        case .gpt2(let t):
+            let text = t.decode([id])
+            return text.contains("\u{FFFD}") ? t.tokenString(id) : text
+        default: return tokenizer.decode([id])
         }
     }
 }
