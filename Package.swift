@@ -18,7 +18,7 @@ let fastMath: [SwiftSetting] = [
 let sharedTargets: [Target] = [
     // Tensors, autograd, kernels, safetensors, the PyTorch-compatible generator, modules, optimisers.
     .target(name: "TensorKit", path: "Shared/TensorKit", swiftSettings: fastMath),
-    // Word, character, BPE, GPT-2, WordPiece and SentencePiece tokenizers.
+    // Word, character, BPE, GPT-2, WordPiece and SentencePiece tokenizers; Hugging Face tokenizer.json.
     .target(name: "Tokenizers", path: "Shared/Tokenizers", swiftSettings: fastMath),
     // How chapters talk: narration, tables, terminal charts, SVG figures, flags, data files.
     .target(name: "CourseKit", dependencies: ["TensorKit"], path: "Shared/CourseKit"),

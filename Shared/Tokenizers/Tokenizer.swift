@@ -1,7 +1,9 @@
 // What every tokenizer of the course does: text → token ids → text.
 //
-// The word, character, byte-pair, GPT-2, WordPiece and SentencePiece tokenizers all adopt
-// this protocol, so a chapter can hold "a tokenizer" and swap one for another.
+// The word, character, byte-pair, GPT-2, WordPiece and SentencePiece tokenizers, and any
+// Hugging Face tokenizer.json (HuggingFaceTokenizer), all adopt this protocol, so a chapter can
+// hold "a tokenizer" and swap one for another; PretrainedTokenizer finds the one a model
+// directory ships.
 
 /// Turns text into token ids and back.
 ///

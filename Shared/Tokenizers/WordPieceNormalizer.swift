@@ -47,6 +47,8 @@ public enum BertNormalizer {
 
     /// Which of steps 1–4 to take: all four for `BertTokenizer`; a tokenizer.json's
     /// "BertNormalizer" may turn each off.
+    ///
+    ///     BertNormalizer.Options(stripAccents: false, lowercase: true)   // lower case, accents kept
     public struct Options: Equatable {
         public var cleanText = true
         public var handleChineseChars = true
