@@ -94,11 +94,12 @@ final class GenerateTextTests: XCTestCase {
     }
 
     /// The text of ids, by chapter 1's `decode hf` (the tokenizers library's decoding, tested there).
-    func text(_ ids: [Int]) throws -> String {
+    func text(_ ids: [Int], tokenizer: URL? = nil) throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ids-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data("{\"ids\": \(ids)}\n".utf8).write(to: file)
-        let run = try runChapter("Chapter01_DataAndTokenization", ["decode", "hf", fixtures.appendingPathComponent("hf/tokenizer-json/gpt2/tokenizer.json").path, file.path])
+        let tokenizer = tokenizer ?? fixtures.appendingPathComponent("hf/tokenizer-json/gpt2/tokenizer.json")
+        let run = try runChapter("Chapter01_DataAndTokenization", ["decode", "hf", tokenizer.path, file.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         return try JSONDecoder().decode(String.self, from: Data(run.stdout.utf8.dropLast()))
     }
@@ -116,6 +117,32 @@ final class GenerateTextTests: XCTestCase {
         let streamed = try runChapter(chapter, ["generate", dir.path, "--prompt", "&", "--max-new-tokens", "20"])
         XCTAssertEqual(streamed.status, 0, streamed.stderr)
         XCTAssertEqual(streamed.stdout, "&" + (try text(expected)) + "\n")
+    }
+
+    /// A tiny Qwen2 chat model with its Qwen2-style tokenizer.json (the tokenizer-json/qwen2
+    /// family's file, which it was made with): the chat prompts typed as text — special tokens
+    /// included — give transformers' prompt ids and greedy continuation, printed as the library
+    /// decodes it (bytes of incomplete characters become U+FFFD once proven incomplete).
+    func testQwen2ChatTextInTextOut() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qwen2-chat-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent("hf/qwen2-chat/\(name)"), to: dir.appendingPathComponent(name))
+        }
+        let tokenizer = fixtures.appendingPathComponent("hf/tokenizer-json/qwen2/tokenizer.json")
+        try FileManager.default.copyItem(at: tokenizer, to: dir.appendingPathComponent("tokenizer.json"))
+        try Data(#"{"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}"#.utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("hf/qwen2-chat/greedy.json"))) as! [[String: Any]]
+        XCTAssertEqual(cases.count, 5)
+        for c in cases {
+            let prompt = c["prompt"] as! String, expected = c["new_ids"] as! [Int]
+            let run = try runChapter(chapter, ["generate", dir.path, "--prompt", prompt, "--max-new-tokens", String(expected.count), "--json"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(try ids(run), expected, prompt.debugDescription)
+            let streamed = try runChapter(chapter, ["generate", dir.path, "--prompt", prompt, "--max-new-tokens", String(expected.count)])
+            XCTAssertEqual(streamed.stdout, prompt + (try text(expected, tokenizer: tokenizer)) + "\n", prompt.debugDescription)
+        }
     }
 
     func testStopsAtTheEndOfSequence() throws {

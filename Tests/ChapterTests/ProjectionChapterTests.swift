@@ -119,6 +119,29 @@ final class NextTokenCommandTests: XCTestCase {
         }
     }
 
+    /// A modern chat model typed as text: the Qwen2 chat prompts through the directory's
+    /// tokenizer.json; the top token is transformers' first greedy token.
+    func testQwen2ChatPromptAsText() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("next-qwen2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent("hf/qwen2-chat/\(name)"), to: dir.appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("hf/tokenizer-json/qwen2/tokenizer.json"),
+                                         to: dir.appendingPathComponent("tokenizer.json"))
+        let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("hf/qwen2-chat/greedy.json"))) as! [[String: Any]]
+        for c in cases {
+            let run = try runChapter(chapter, ["next", dir.path, "--prompt", c["prompt"] as! String, "--top-k", "4"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let promptIDs = c["prompt_ids"] as! [Int]
+            XCTAssertTrue(run.stdout.contains("prompt: \(promptIDs.count) tokens [\(promptIDs.prefix(32).map(String.init).joined(separator: ", "))"),
+                          run.stdout)
+            XCTAssertEqual(candidates(run.stdout).first?.id, (c["new_ids"] as! [Int]).first)
+        }
+    }
+
     func testNextErrors() throws {
         let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
         let bert = try runChapter(chapter, ["next", fixtures.appendingPathComponent("bert-tiny").path, "--prompt-ids", "1"])
