@@ -79,7 +79,7 @@ if options.positional.first == "generate" {
         guard !json.value else { return }
         if stream == nil {
             print("\(id) ", terminator: "")
-        } else if !stops.contains(id) {
+        } else if !stops.contains(id) && id < tokenizer!.tokenizer.vocabularySize {   // (a padded vocabulary's extra ids have no text)
             print(stream!.push(id), terminator: "")
         }
         fflush(stdout)

@@ -80,6 +80,7 @@ final class TokenizerJSONPipelineTests: XCTestCase {
         XCTAssertEqual(gpt2.token(of: 995), "Ġworld")
         XCTAssertTrue(gpt2.isSpecial(50256))
         XCTAssertFalse(gpt2.isSpecial(995))
+        XCTAssertEqual(gpt2.decode([15496, 99999, 995]), "Hello world", "an id no token has is left out, as the library does")
         // the same ids as the course's GPT-2 tokenizer from data/gpt2
         let reference = try GPT2Tokenizer(directory: dataDirectory.appendingPathComponent("gpt2"))
         for text in Self.texts.prefix(400) { XCTAssertEqual(gpt2.encode(text), reference.encode(text), text.debugDescription) }

@@ -193,14 +193,14 @@ public final class HuggingFaceTokenizer: Tokenizer {
     /// The text of `ids`, special tokens kept (the library's `decode(ids, skip_special_tokens=False)`).
     public func decode(_ ids: [Int]) -> String { decode(ids, skipSpecialTokens: false) }
 
-    /// The text of `ids`; with `skipSpecialTokens`, special added tokens are left out.
+    /// The text of `ids`; with `skipSpecialTokens`, special added tokens are left out. An id no
+    /// token has (a model's vocabulary is often padded past its tokenizer's) is left out too, as
+    /// the library does; `token(of:)` tells which ids have a token.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
         var tokens: [String] = []
         tokens.reserveCapacity(ids.count)
         for id in ids {
-            guard let token = token(of: id) else {
-                preconditionFailure("HuggingFaceTokenizer.decode: id \(id) is no token of \(source) (vocabulary size \(vocabularySize))")
-            }
+            guard let token = token(of: id) else { continue }
             if skipSpecialTokens && added.specialContents.contains(token) { continue }
             tokens.append(token)
         }

@@ -153,7 +153,7 @@ struct RegexPattern: TextPattern {
                 case "w": out += inClass > 0 ? wordClass : "[\(wordClass)]"
                 case "W": out += "[^\(wordClass)]"
                 case "h", "H": throw Unsupported(reason: "\\\(e) means a hex digit to Oniguruma and horizontal space to ICU")
-                case "b", "B" where inClass == 0:
+                case "b" where inClass == 0, "B" where inClass == 0:
                     throw Unsupported(reason: "\\\(e) (a word boundary) depends on word characters, which Oniguruma and ICU define differently")
                 default: out.unicodeScalars.append(c); out.unicodeScalars.append(e)
                 }
