@@ -42,7 +42,7 @@ final class BPEModel: TokenizerModel {
             throw node.unsupported("dropout", "\(p)", "BPE dropout samples a different tokenization each time")
         }
         let vocabNode = try node.child("vocab")
-        let pairs = try vocabNode.members().map { (token: $0.key, id: try $0.node.integerValue()) }
+        let pairs = try vocabNode.integerMembers()
         let vocabulary = try TokenVocabulary(pairs, node: vocabNode)
         self.vocabulary = vocabulary
         fuseUnknown = try node.bool("fuse_unk", default: false)
@@ -89,15 +89,19 @@ final class BPEModel: TokenizerModel {
             }
         }
         var table = MergeTable(capacity: parsed.count)
+        var merged: [UInt8] = []
         for (rank, (a, b)) in parsed.enumerated().reversed() {      // reversed: the last listing wins
-            func id(_ token: String) throws -> Int {
-                guard let id = vocabulary.id(of: token) else {
-                    throw node.error("merge \(rank) uses the token \(token.debugDescription), which is not in the vocabulary")
+            func id(_ bytes: [UInt8]) throws -> Int {
+                guard let id = bytes.withUnsafeBufferPointer({ vocabulary.id(ofBytes: $0) }) else {
+                    throw node.error("merge \(rank) uses the token \(String(decoding: bytes, as: UTF8.self).debugDescription), which is not in the vocabulary")
                 }
                 return id
             }
-            let merged = a + String(decoding: Array(b.utf8).dropFirst(min(prefixLength, b.utf8.count)), as: UTF8.self)
-            table.insert(first: try id(a), second: try id(b), rank: rank, merged: try id(merged))
+            let first = Array(a.utf8), second = Array(b.utf8)
+            merged.removeAll(keepingCapacity: true)
+            merged += first
+            merged += second.dropFirst(min(prefixLength, second.count))
+            table.insert(first: try id(first), second: try id(second), rank: rank, merged: try id(merged))
         }
         return table
     }

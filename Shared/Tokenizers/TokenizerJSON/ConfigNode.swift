@@ -56,6 +56,18 @@ struct ConfigNode {
         return members.map { ($0.key, ConfigNode(value: $0.value, path: memberPath($0.key), file: file)) }
     }
 
+    /// The members of an object whose values are all integers (a vocabulary), in file order.
+    func integerMembers() throws -> [(token: String, id: Int)] {
+        guard case .object(let members) = value else { throw error("should be a JSON object, not \(value.kind)") }
+        var out: [(token: String, id: Int)] = []
+        out.reserveCapacity(members.count)
+        for (key, member) in members {
+            guard let id = member.integer else { throw error("the value of \(key.debugDescription) should be an integer, not \(member.kind)") }
+            out.append((key, id))
+        }
+        return out
+    }
+
     // MARK: - Typed members
 
     func string(_ key: String) throws -> String {

@@ -20,49 +20,54 @@ struct TokenVocabulary {
     /// A vocabulary of (token, id) pairs. For a token listed twice, the last id counts (as the
     /// library reads a JSON object); `node` names the file and place in errors.
     init(_ pairs: [(token: String, id: Int)], node: ConfigNode) throws {
-        var idOfToken: [String: Int] = [:]
-        idOfToken.reserveCapacity(pairs.count)
-        for (token, id) in pairs { idOfToken[token] = id }
-        try self.init(byToken: idOfToken, tokensByID: nil, node: node)
+        // the last listing of each token, found from the end (no String hashing: the byte map)
+        var seen = ByteStringMap(capacity: max(pairs.count, 1))
+        var kept = [Bool](repeating: false, count: pairs.count)
+        var largest = -1, count = 0
+        for (k, (token, id)) in pairs.enumerated().reversed() {
+            var token = token
+            token.withUTF8 { bytes in
+                guard seen.lookup(bytes) == nil else { return }
+                seen.insert(bytes, values: [Int32(truncatingIfNeeded: id)])
+                kept[k] = true
+                count += 1
+                largest = max(largest, id)
+            }
+        }
+        // ids are 0, 1, … with at most a few gaps; a huge one is a damaged file (and would need a huge table)
+        guard largest < 16 * count + 1024 else {
+            throw node.error("has the id \(largest) among only \(count) tokens", hint: "a vocabulary's ids run 0, 1, 2, …")
+        }
+        var byID = [String?](repeating: nil, count: largest + 1)
+        for (k, (token, id)) in pairs.enumerated() where kept[k] {       // file order: the same error every time
+            guard id >= 0 else { throw node.error("the token \(token.debugDescription) has the negative id \(id)") }
+            if let other = byID[id] {
+                throw node.error("the tokens \(other.debugDescription) and \(token.debugDescription) have the same id \(id)",
+                                 hint: "every token needs an id of its own")
+            }
+            byID[id] = token
+        }
+        tokens = byID
+        ids = seen
+        self.count = count
     }
 
     /// A vocabulary whose token k is `tokens[k]` (Unigram's list); a repeated token finds its
     /// last position.
     init(list: [String], node: ConfigNode) throws {
-        var idOfToken: [String: Int] = [:]
-        for (id, token) in list.enumerated() { idOfToken[token] = id }
-        try self.init(byToken: idOfToken, tokensByID: list, node: node)
+        self.init(tokensByID: list, count: list.count)
     }
 
-    private init(byToken idOfToken: [String: Int], tokensByID: [String]?, node: ConfigNode) throws {
-        var map = ByteStringMap(capacity: max(idOfToken.count, 1))
-        var byID: [String?]
-        if let tokensByID {
-            byID = tokensByID
-        } else {
-            let largest = idOfToken.values.max() ?? -1
-            // ids are 0, 1, … with at most a few gaps; a huge one is a damaged file (and would
-            // need a huge table)
-            guard largest < 16 * idOfToken.count + 1024 else {
-                throw node.error("has the id \(largest) among only \(idOfToken.count) tokens", hint: "a vocabulary's ids run 0, 1, 2, …")
-            }
-            byID = [String?](repeating: nil, count: largest + 1)
-            // sorted, so that which token an error names does not depend on hashing order
-            for (token, id) in idOfToken.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
-                guard id >= 0 else { throw node.error("the token \(token.debugDescription) has the negative id \(id)") }
-                if let other = byID[id] {
-                    throw node.error("the tokens \(other.debugDescription) and \(token.debugDescription) have the same id \(id)",
-                                     hint: "every token needs an id of its own")
-                }
-                byID[id] = token
-            }
+    /// The vocabulary of `tokensByID`; where a token appears twice, the later id is found.
+    private init(tokensByID: [String?], count: Int) {
+        var map = ByteStringMap(capacity: max(count, 1))
+        for (id, token) in tokensByID.enumerated().reversed() {
+            guard var token else { continue }
+            token.withUTF8 { if map.lookup($0) == nil { map.insert($0, values: [Int32(id)]) } }
         }
-        for (token, id) in idOfToken.sorted(by: { $0.value < $1.value }) {
-            Array(token.utf8).withUnsafeBufferPointer { map.insert($0, values: [Int32(id)]) }
-        }
-        tokens = byID
+        tokens = tokensByID
         ids = map
-        count = tokensByID?.count ?? idOfToken.count
+        self.count = count
     }
 
     /// The id of a token, or nil.

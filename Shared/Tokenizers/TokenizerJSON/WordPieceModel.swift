@@ -14,7 +14,7 @@ final class WordPieceModel: TokenizerModel {
 
     init(_ node: ConfigNode) throws {
         let vocabNode = try node.child("vocab")
-        vocabulary = try TokenVocabulary(try vocabNode.members().map { (token: $0.key, id: try $0.node.integerValue()) },
+        vocabulary = try TokenVocabulary(try vocabNode.integerMembers(),
                                          node: vocabNode)
         unknownToken = try node.optionalString("unk_token") ?? "[UNK]"
         prefix = try node.optionalString("continuing_subword_prefix") ?? "##"
