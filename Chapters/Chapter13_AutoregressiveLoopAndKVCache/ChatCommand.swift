@@ -69,7 +69,6 @@ func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Opti
             refuse("unknown command \(command) (the commands are /reset and /quit)", json: settings.json)
             continue
         }
-        turn += 1
         let start = Date()
         let reply: ChatSession.Reply
         do {
@@ -83,6 +82,7 @@ func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Opti
             continue
         }
         let seconds = Date().timeIntervalSince(start)
+        turn += 1
         if settings.json {
             print(replyJSON(reply))
         } else {
