@@ -61,7 +61,7 @@ func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Opti
             session.reset()
             sampler = settings.makeSampler()
             turn = 0
-            if settings.json { print(#"{"reset": true}"#) }
+            if settings.json { print(#"{"reset": true}"#); fflush(stdout) }
             note("the conversation and the cache are cleared")
             continue
         }
@@ -83,18 +83,16 @@ func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Opti
         }
         let seconds = Date().timeIntervalSince(start)
         turn += 1
-        if settings.json {
-            print(replyJSON(reply))
-        } else {
-            print("")
-        }
+        print(settings.json ? replyJSON(reply) : "")
+        fflush(stdout)                         // a program driving the chat from a pipe sees each reply at once
         switch reply.cacheMiss {
         case .template?:
             note("the template rendered the earlier turns differently this time, so the cached ids are not a prefix of the "
                  + "conversation's: the cache was cleared and all \(reply.promptTokens) ids prefilled")
         case .reply?:
-            note("the last reply's text does not tokenize back into the ids the model generated, so the cached ids are not a "
-                 + "prefix of the conversation's: the cache was cleared and all \(reply.promptTokens) ids prefilled")
+            note("the last reply is not written with the ids the model generated (its text tokenizes differently, or the "
+                 + "template changed it), so the cached ids are not a prefix of the conversation's: the cache was cleared and "
+                 + "all \(reply.promptTokens) ids prefilled")
         case nil: break
         }
         let speed = settings.noTiming ? "" : String(format: ", %.1f tokens/s", Double(reply.ids.count) / seconds)
@@ -116,7 +114,7 @@ private func note(_ text: String) {
 
 /// A turn that was not taken: the reason on standard error, and as `{"error": …}` in JSON mode.
 private func refuse(_ reason: String, json: Bool) {
-    if json { print(OrderedJSON.object([("error", .string(reason))]).serialized()) }
+    if json { print(OrderedJSON.object([("error", .string(reason))]).serialized()); fflush(stdout) }
     FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
 }
 

@@ -8,9 +8,10 @@
 // away and everything is prefilled again. That happens when
 //   - the template rewrites earlier turns (Qwen3's drops the reasoning of earlier replies, some
 //     print the number of messages or today's date at the top), or
-//   - the reply's text does not tokenize back into the ids the model generated (a model may
-//     generate "hel" + "lo" where the tokenizer writes "hello"; a reply cut in the middle of a
-//     character), so the cached ids and the conversation's ids differ.
+//   - the reply's ids are not those the model generated: its text tokenizes differently (a model
+//     may generate "hel" + "lo" where the tokenizer writes "hello"; a reply cut in the middle of
+//     a character), or the template changes it (Llama 3's, Zephyr's and Phi-3's `trim` every
+//     message, dropping a reply's final newline).
 // Either way the ids the model sees are those of the templated conversation, as without a cache.
 
 import Foundation
@@ -41,7 +42,7 @@ public final class ChatSession {
         /// last reply differently this time.
         case template
         /// The ids differ within the last reply: its text does not tokenize back into the ids
-        /// the model generated.
+        /// the model generated, or the template writes it differently (many `trim` it).
         case reply
     }
 
