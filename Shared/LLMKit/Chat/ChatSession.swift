@@ -133,7 +133,7 @@ public final class ChatSession {
         let ids = try promptIDs(for: conversation)
         guard ids.count < model.contextLength else {
             throw TurnRefused(description: "the conversation would be \(ids.count) tokens, and the model's context is "
-                                + "\(model.contextLength): nothing was generated (/reset starts over)")
+                                + "\(model.contextLength): nothing was generated (reset the conversation to go on)")
         }
         // Reuse the cache only if it holds a prefix of these ids (and there is something after it).
         let reusable = keepsCache && !cachedIDs.isEmpty && ids.count > cachedIDs.count && ids.starts(with: cachedIDs)
