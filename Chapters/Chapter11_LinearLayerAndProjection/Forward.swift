@@ -14,7 +14,7 @@ func runForwardCommand(_ arguments: [String], options: Options) -> Never {
     }
     let (modelDirectory, inputsPath, outputPath) = (arguments[0], arguments[1], arguments[2])
     do {
-        let model = try LoadedModel.load(huggingFace: URL(fileURLWithPath: modelDirectory))
+        let model = try LoadedModel.load(huggingFace: resolveModelDirectory(modelDirectory))
         let inputs = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: inputsPath))
         guard inputs.info("input_ids") != nil else {
             throw InputError(path: inputsPath, problem: "has no tensor input_ids", hint: "write the token ids as input_ids, I64, shape [batch, tokens]")

@@ -15,7 +15,7 @@ let seed = options.int("--seed", default: 123, help: "seed of the model's random
 let trainedPrompt = options.string("--trained-prompt", default: "ROMEO:\nI will", help: "what the trained character model (data/shakespeare-char) continues")
 let promptIDs = options.optionalString("--prompt-ids", help: "next: the prompt as token ids, e.g. 1,2,3", placeholder: "IDS")
 let topK = options.int("--top-k", default: 10, help: "next: how many of the most likely next tokens to print")
-options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint on input_ids from IN.safetensors, write logits to OUT")
+options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint (a directory, or a Hub id in the cache) on input_ids from IN.safetensors, write logits to OUT")
 options.positional("| next MODEL_DIR", help: "the most likely next tokens of any checkpoint after --prompt, with their probabilities")
 options.epilogue = """
 Try: --prompt "The meaning of life is" --tokens 10
@@ -133,10 +133,9 @@ position's \(trained.config.embeddingDim) numbers into \(trained.config.vocabSiz
 """)
 let trainedLogits = withNoGrad { trained.lastLogits(trainedIDs, shape: [1, trainedIDs.count], cache: nil) }   // (1, V)
 let trainedProbabilities = trainedLogits.select(0, 0).softmax(axis: -1)                                       // (V,)
-let ranked = trainedProbabilities.data.indices.sorted {
-    trainedProbabilities.data[$0] != trainedProbabilities.data[$1] ? trainedProbabilities.data[$0] > trainedProbabilities.data[$1] : $0 < $1
-}.prefix(8)
-print(barChart(labels: ranked.map { quoted(trainedTokenizer.tokenizer.decode([$0])) }, values: ranked.map { trainedProbabilities.data[$0] }), terminator: "")
+let probabilities = trainedProbabilities.data
+let ranked = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }.prefix(8)
+print(barChart(labels: ranked.map { quoted(trainedTokenizer.tokenizer.decode([$0])) }, values: ranked.map { probabilities[$0] }), terminator: "")
 let continuation = generate(trained, prompt: trainedIDs, maxNewTokens: 60)
 print("\ngreedy, 60 characters: \(quoted(trainedTokenizer.tokenizer.decode(trainedIDs + continuation)))")
 say("""

@@ -34,7 +34,7 @@ The book's toy example: a vocabulary of 9 words, and the logits a model gave the
 "every effort moves you". Softmax turns them into probabilities; greedy decoding takes the \
 largest:
 """)
-let probabilities = softmaxProbabilities(logits)
+let probabilities = softmax(logits)
 print(barChart(labels: vocabulary.map { "\($0) \(fixed(logits[vocabulary.firstIndex(of: $0)!], 2))" }, values: probabilities, width: 36), terminator: "")
 print("greedy: \"\(vocabulary[Sampler().next(logits)])\" — and always the same word, however often we ask")
 
@@ -53,7 +53,7 @@ for t: Float in [0.1, 1, 5] {
     let sampler = Sampler(greedy: false, temperature: t, seed: UInt64(seed.value))
     var counts = [Int](repeating: 0, count: vocabulary.count)
     for _ in 0..<draws.value { counts[sampler.next(logits)] += 1 }
-    let p = softmaxProbabilities(Filters.temperature(logits, t))
+    let p = softmax(Filters.temperature(logits, t))
     charts.append((t, p))
     print("temperature \(t):")
     print(barChart(labels: vocabulary, values: p, width: 36), terminator: "")
@@ -86,10 +86,10 @@ print("""
 """, terminator: "")
 let topK = Filters.topK(logits, topKFlag.value)
 print("top-k logits:  [" + topK.map { $0 == -.infinity ? "-inf" : fixed($0, 2) }.joined(separator: ", ") + "]")
-show("softmax of the top-k logits", Tensor(softmaxProbabilities(topK)))
+show("softmax of the top-k logits", Tensor(softmax(topK)))
 var filterRows: [[String]] = []
 func describe(_ name: String, _ l: [Float]) {
-    let p = softmaxProbabilities(l)
+    let p = softmax(l)
     filterRows.append([name, vocabulary.indices.filter { l[$0] > -.infinity }.map { vocabulary[$0] }.joined(separator: " "),
                        fixed(p[3]), fixed(p[7])])
 }
@@ -113,7 +113,7 @@ let history = [3, 3, 7]
 var penaltyRows: [[String]] = []
 for (name, l) in [("none", logits), ("repetition 1.2", Filters.repetitionPenalty(logits, history: history, 1.2)),
                   ("frequency 0.5", Filters.frequencyPenalty(logits, history: history, 0.5))] {
-    let p = softmaxProbabilities(l)
+    let p = softmax(l)
     penaltyRows.append([name, fixed(l[3], 2), fixed(l[7], 2), fixed(p[3]), fixed(p[7]), vocabulary[Sampler().next(l)]])
 }
 table(["penalty", "logit forward", "logit toward", "p(forward)", "p(toward)", "greedy"], penaltyRows, rightAligned: [1, 2, 3, 4])
@@ -148,10 +148,8 @@ for _ in 0..<5 { let l = nextLogits(greedy); greedy.append(seen[l.indices.max { 
 func logProbability(_ sequence: [Int]) -> Float {
     var total: Float = 0
     for k in prompt.count..<sequence.count {
-        let l = nextLogits(Array(sequence[..<k]))
-        let m = l.max()!
-        let lse = m + Foundation.log(l.reduce(0) { $0 + Foundation.exp($1 - m) })
-        total += l[seen.firstIndex(of: sequence[k])!] - lse
+        let logProbabilities = logSoftmax(nextLogits(Array(sequence[..<k])))
+        total += logProbabilities[seen.firstIndex(of: sequence[k])!]
     }
     return total
 }

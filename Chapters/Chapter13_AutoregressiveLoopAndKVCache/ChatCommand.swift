@@ -1,12 +1,12 @@
-// `Chapter13_AutoregressiveLoopAndKVCache chat MODEL_DIR`: a conversation with an instruct
-// model. Each line read is one user turn; the reply is streamed as it is generated. The
+// `Chapter13_AutoregressiveLoopAndKVCache chat MODEL`: a conversation with an instruct model
+// (a model directory, or a Hub id in the Hugging Face cache). Each line read is one user turn; the reply is streamed as it is generated. The
 // conversation is rendered with the model's chat template every turn, and the KV cache is kept
 // from turn to turn, so only the new turn's tokens are prefilled (ChatSession, Shared/LLMKit/Chat).
 //
 //     /reset   forget the conversation (a fresh session: same seed, empty cache)
 //     /quit    end (so does the end of the input)
 //
-// It works from a pipe as well as a terminal: `printf 'Hello!\nAnd you?\n' | … chat MODEL_DIR`.
+// It works from a pipe as well as a terminal: `printf 'Hello!\nAnd you?\n' | … chat MODEL`.
 // Replies go to standard output, one line each (`--json`: one JSON object per input line);
 // what the cache did, and notices, go to standard error.
 
@@ -31,13 +31,13 @@ struct ChatSettings {
     var noTiming: Bool
 }
 
-/// Runs `chat MODEL_DIR` and exits.
+/// Runs `chat MODEL` and exits.
 func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Options) -> Never {
-    guard arguments.count == 1 else { options.fail("usage: chat MODEL_DIR [--system TEXT] [--max-new-tokens N] [--temperature X] …") }
-    let directory = URL(fileURLWithPath: arguments[0])
+    guard arguments.count == 1 else { options.fail("usage: chat MODEL [--system TEXT] [--max-new-tokens N] [--temperature X] …") }
     let session: ChatSession
     do {
-        session = try ChatSession.load(from: directory, system: settings.system, keepsCache: !settings.noCache)
+        session = try ChatSession.load(from: try resolveModelDirectory(arguments[0]), system: settings.system,
+                                       keepsCache: !settings.noCache)
     } catch let refused as ChatSession.TurnRefused {
         options.fail("--system: \(refused)")
     } catch {
@@ -45,7 +45,7 @@ func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Opti
     }
     let interactive = isatty(STDIN_FILENO) != 0
     let stopNames = session.stopIDs.sorted().map { session.tokenizer.token(of: $0) ?? String($0) }
-    note("chat with \(directory.lastPathComponent): a context of \(session.model.contextLength) tokens; replies end at "
+    note("chat with \(URL(fileURLWithPath: arguments[0]).lastPathComponent): a context of \(session.model.contextLength) tokens; replies end at "
          + (stopNames.isEmpty ? "--max-new-tokens \(settings.maxNewTokens) (no end-of-sequence id)" : stopNames.joined(separator: ", "))
          + ". /reset starts over, /quit ends.")
     var sampler = settings.makeSampler()

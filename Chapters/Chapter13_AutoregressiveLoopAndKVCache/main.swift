@@ -21,13 +21,16 @@ let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
 let system = options.optionalString("--system", help: "chat: the system message that opens the conversation")
-options.positional("generate MODEL_DIR", help: "generate from a checkpoint directory (GPT-2, Llama, …); --prompt uses its tokenizer")
-options.positional("chat MODEL_DIR", help: "talk with an instruct model: one turn per line (or from a pipe), /reset, /quit")
+let revision = options.optionalString("--revision", help: "download: a branch, tag or commit of the repository (default main)", placeholder: "R")
+options.positional("generate MODEL", help: "generate from a Hugging Face GPT-2 or Llama directory, or a Hub id in the cache")
+options.positional("chat MODEL", help: "talk with an instruct model (a directory or a Hub id): one turn per line, also from a pipe; /reset, /quit")
+options.positional("download ORG/NAME", help: "download a model from the Hugging Face Hub into its cache")
 options.positional("chat-template TEMPLATE CASES", help: "render conversations (JSON Lines) with a chat template, as transformers does")
 options.epilogue = """
 Try: --prompt "The cat" --max-new-tokens 40
      generate path/to/gpt2 --prompt "Hello, I am" --max-new-tokens 30 --temperature 0.8 --top-k 50
      chat path/to/Qwen2.5-0.5B-Instruct --system "Answer in one sentence." --temperature 0.7
+     download HuggingFaceTB/SmolLM2-135M-Instruct   (then: generate HuggingFaceTB/SmolLM2-135M-Instruct --prompt …)
 """
 options.parse()
 if maxNewTokens.value < 1 { options.fail("--max-new-tokens must be at least 1") }
@@ -37,15 +40,18 @@ if temperature.value <= 0 || topK.value < 0 || !(0 < topP.value && topP.value <=
     options.fail("--temperature must be positive, --top-k at least 0, --top-p in (0, 1]")
 }
 let sampler = Sampler(greedy: !sampling, temperature: temperature.value, topK: topK.value, topP: topP.value, seed: UInt64(seed.value))
-if system.wasGiven && options.positional.first != "chat" { options.fail("--system is for chat MODEL_DIR") }
+if system.wasGiven && options.positional.first != "chat" { options.fail("--system is for chat MODEL") }
 
-// MARK: - generate MODEL_DIR
+if options.positional.first == "download" { runDownloadCommand(Array(options.positional.dropFirst()), revision: revision.value, options: options) }
+
+// MARK: - generate MODEL
 
 if options.positional.first == "generate" {
-    guard options.positional.count == 2 else { options.fail("usage: generate MODEL_DIR [--prompt TEXT | --prompt-ids 1,2,3] …") }
-    let directory = URL(fileURLWithPath: options.positional[1])
+    guard options.positional.count == 2 else { options.fail("usage: generate MODEL [--prompt TEXT | --prompt-ids 1,2,3] …") }
+    let directory: URL
     let model: CausalLanguageModel
     do {
+        directory = try resolveModelDirectory(options.positional[1])
         switch try LoadedModel.load(huggingFace: directory) {
         case .gpt2(let m): model = m
         case .llama(let m): model = m
@@ -97,9 +103,9 @@ if options.positional.first == "generate" {
     exit(0)
 }
 
-// MARK: - chat MODEL_DIR, chat-template TEMPLATE CASES
+// MARK: - chat MODEL, chat-template TEMPLATE CASES
 
-/// The flags of `chat MODEL_DIR` (ChatCommand.swift).
+/// The flags of `chat MODEL` (ChatCommand.swift).
 func chatSettings() -> ChatSettings {
     if prompt.wasGiven || promptIDs.wasGiven { options.fail("chat reads its turns from the input, not from --prompt or --prompt-ids") }
     return ChatSettings(system: system.value, maxNewTokens: maxNewTokens.wasGiven ? maxNewTokens.value : 512,
@@ -110,7 +116,7 @@ func chatSettings() -> ChatSettings {
 
 if options.positional.first == "chat" { runChatCommand(Array(options.positional.dropFirst()), settings: chatSettings(), options: options) }
 if options.positional.first == "chat-template" { runChatTemplateCommand(Array(options.positional.dropFirst()), options: options) }
-if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate, chat and chat-template)") }
+if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate, chat, download and chat-template)") }
 
 // MARK: - The loop
 

@@ -37,9 +37,9 @@ func showLearnedEmbeddings(_ model: GPTModel, tokenizer: CheckpointTokenizer, tr
     table(["token", "1st", "2nd", "3rd", "4th"], rows)
 
     let rowsOfFrequent = embeddings.indexSelect(0, frequent)                     // (n, d)
-    let projected = principalComponents(rowsOfFrequent, count: 2)                // (n, 2)
+    let projected = principalComponents(rowsOfFrequent, count: 2).rows           // (n, 2)
     let points = frequent.indices.map { i in
-        (x: Double(projected.data[2 * i]), y: Double(projected.data[2 * i + 1]), label: tokenizer.tokenizer.decode([frequent[i]]))
+        (x: Double(projected[i][0]), y: Double(projected[i][1]), label: tokenizer.tokenizer.decode([frequent[i]]))
     }
     say("""
     The \(frequent.count) most frequent tokens' embeddings, projected onto the two directions \

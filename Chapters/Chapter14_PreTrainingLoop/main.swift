@@ -35,7 +35,7 @@ let stopAtFlag = options.int("--stop-at", default: 0, help: "stop after step N a
 let saveEveryFlag = options.int("--save-every", default: 0, help: "also save a checkpoint every N steps (0: only at the end and on Ctrl-C)")
 let outFlag = options.string("--out", default: "runs/chapter14", help: "directory for the checkpoint and the figures", placeholder: "DIR")
 let resumeFlag = options.optionalString("--resume", help: "continue the run saved in DIR exactly where it stopped", placeholder: "DIR")
-let initFlag = options.optionalString("--init-from", help: "start from the weights in DIR (a checkpoint of this chapter or a Hugging Face GPT-2) and train on --dataset: fine-tuning", placeholder: "DIR")
+let initFlag = options.optionalString("--init-from", help: "start from the weights in DIR (a checkpoint of this chapter, a Hugging Face GPT-2 directory or Hub id) and train on --dataset: fine-tuning", placeholder: "DIR")
 let promptFlag = options.optionalString("--prompt", help: "start of the sample printed at each evaluation")
 let sampleTokensFlag = options.int("--sample-tokens", default: 0, help: "tokens in each sample (0: 25 for word tokens, 150 for characters)")
 let bookFlag = options.flag("--book", help: "the book's own run: GPT-2 124M (context 256), seed 123, batch 2, AdamW 4e-4, 10 epochs")
@@ -84,7 +84,7 @@ the text into windows, predict every next token, measure how wrong the predictio
 
 section("1. Text, tokens and a held-out split")
 let resumeDirectory = resumeFlag.value.map(checkpointDirectory)
-let initDirectory = initFlag.value.map(checkpointDirectory)
+let initDirectory = initFlag.value.map { name in checkpointDirectory(orFail { try resolveModelDirectory(name).path }) }   // a directory, or a Hub id in the cache
 /// A resumed run trains on the text it started with, unless --dataset says otherwise.
 func resumedDatasetName() -> String? {
     guard let dir = resumeDirectory, !datasetFlag.wasGiven,

@@ -3,6 +3,7 @@
 // a one-line error and exit code 2 (no crash trace).
 
 import Foundation
+import TensorKit
 
 /// The flags a chapter accepts, and the values given on the command line.
 ///
@@ -48,10 +49,14 @@ public final class Options {
     /// Extra text printed at the end of `--help` (examples).
     public var epilogue: String = ""
 
+    /// Starts a chapter program: its name and summary (for `--help`), and the arguments to
+    /// parse. It also sets the allocator up for tensor work once (`keepFreedMemory()`: freed
+    /// memory is kept for reuse; see TensorKit's Allocator.swift), since every chapter starts here.
     public init(program: String, summary: String, arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
         self.program = program
         self.summary = summary
         self.arguments = arguments
+        keepFreedMemory()
     }
 
     // MARK: Declaring flags

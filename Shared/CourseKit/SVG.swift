@@ -76,7 +76,8 @@ public enum Figures {
         let cell = 56.0, left = 110.0, top = 90.0
         var svg = SVGCanvas(width: Int(left + cell * Double(cols) + 30), height: Int(top + cell * Double(rows) + 30))
         svg.text(title, x: left, y: 24, size: 16)
-        let finite = matrix.data.filter { $0.isFinite }
+        let values = matrix.data
+        let finite = values.filter { $0.isFinite }
         let lo = Double(range?.lowerBound ?? finite.min() ?? 0), hi = Double(range?.upperBound ?? finite.max() ?? 1)
         for c in 0..<cols {
             svg.text(columnLabels[c], x: left + cell * (Double(c) + 0.5), y: top - 10, size: 12, anchor: "start", rotate: -45)
@@ -84,7 +85,7 @@ public enum Figures {
         for r in 0..<rows {
             svg.text(rowLabels[r], x: left - 8, y: top + cell * (Double(r) + 0.5) + 4, size: 12, anchor: "end")
             for c in 0..<cols {
-                let v = Double(matrix.data[r * cols + c])
+                let v = Double(values[r * cols + c])
                 let t = v.isFinite ? (hi > lo ? (v - lo) / (hi - lo) : 1) : 0
                 svg.rect(x: left + cell * Double(c), y: top + cell * Double(r), width: cell, height: cell, fill: blueScale(t), stroke: "#ffffff")
                 let label = v.isFinite ? String(format: "%.2f", v) : (v > 0 ? "inf" : "-inf")

@@ -20,7 +20,8 @@ public func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String
     let (rows, cols) = (matrix.shape[0], matrix.shape[1])
     precondition(rowLabels.count == rows && columnLabels.count == cols,
                  "heatmap: \(rowLabels.count)×\(columnLabels.count) labels for a \(rows)×\(cols) matrix")
-    let finite = matrix.data.filter { $0.isFinite }
+    let values = matrix.data
+    let finite = values.filter { $0.isFinite }
     let lo = range?.lowerBound ?? (finite.min() ?? 0)
     let hi = range?.upperBound ?? (finite.max() ?? 1)
     let cellWidth = max(decimals + 4, columnLabels.map(\.count).max() ?? 0) + 1
@@ -29,7 +30,7 @@ public func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String
     for r in 0..<rows {
         var line = pad(rowLabels[r], labelWidth)
         for c in 0..<cols {
-            let v = matrix.data[r * cols + c]
+            let v = values[r * cols + c]
             let text: String
             if v.isFinite {
                 let t = hi > lo ? (v - lo) / (hi - lo) : 1

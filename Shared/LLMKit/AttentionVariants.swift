@@ -80,7 +80,10 @@ public final class GroupedQueryAttention: Module {
             q = rope.apply(q, positions: start..<(start + t))
             k = rope.apply(k, positions: start..<(start + t))
         }
-        if let cache { (k, v) = cache.append(keys: k, values: v) }               // (B, kvh, Tk, hd)
+        if let cache {
+            cache.append(keys: k, values: v)
+            (k, v) = (cache.keys!, cache.values!)                                // (B, kvh, Tk, hd)
+        }
         let groups = numHeads / numKVHeads
         let (context, weights) = scaledDotProductAttention(
             q, repeatKVHeads(k, groups: groups), repeatKVHeads(v, groups: groups), causal: true, scale: scale)  // (B, nh, T, hd)

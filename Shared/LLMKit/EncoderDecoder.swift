@@ -18,7 +18,10 @@ public func multiHeadAttention(_ x: Tensor, memory: Tensor? = nil, query: Linear
     let q = query(x).reshape([b, tq, heads, hd]).transpose(1, 2)          // (B, h, Tq, hd)
     var k = key(source).reshape([b, tk, heads, hd]).transpose(1, 2)       // (B, h, Tk, hd)
     var v = value(source).reshape([b, tk, heads, hd]).transpose(1, 2)     // (B, h, Tk, hd)
-    if let cache { (k, v) = cache.append(keys: k, values: v) }
+    if let cache {
+        cache.append(keys: k, values: v)
+        (k, v) = (cache.keys!, cache.values!)                               // (B, h, Tk, hd)
+    }
     let (context, weights) = scaledDotProductAttention(q, k, v, causal: causal, mask: mask,
                                                        scale: 1 / Float(hd).squareRoot())   // (B, h, Tq, hd)
     return (output(context.transpose(1, 2).reshape([b, tq, d])), weights)                  // (B, Tq, d)

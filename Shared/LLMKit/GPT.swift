@@ -115,7 +115,7 @@ public final class GPTAttention: Module {
         var k = qkv.slice(-1, d, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)   // (B, nh, T, hd)
         var v = qkv.slice(-1, 2 * d).reshape([b, t, nh, hd]).transpose(1, 2)      // (B, nh, T, hd)
         if let cache {
-            cache.appendInPlace(keys: k, values: v)
+            cache.append(keys: k, values: v)
             if !q.requiresGrad {
                 // inference: attend over the cache where it lies (no copies, no gradient)
                 let (context, weights) = cache.attend(q)                          // (B, nh, T, hd)
@@ -227,96 +227,6 @@ public final class GPTModel: Module {
     }
 }
 
-// MARK: - KV cache
-
-/// The keys and values every layer has computed so far, so that generating one more token
-/// needs only that token's query, key and value instead of recomputing the whole sequence.
-public final class KVCache {
-    /// One layer's cache: keys and values of shape (B, heads, T, hd), kept in storage with room
-    /// for more positions (B, heads, capacity, hd), so that appending a token copies only that
-    /// token's keys and values — not everything cached so far, as concatenating would.
-    public final class Layer {
-        var keyStorage: [Float] = [], valueStorage: [Float] = []
-        var batch = 0, heads = 0, headDim = 0, capacity = 0
-        /// How many positions are cached.
-        public private(set) var length = 0
-
-        /// The cached keys (B, heads, T, hd), copied out of the storage (for pictures and tables).
-        public var keys: Tensor? { length == 0 ? nil : Tensor(shape: [batch, heads, length, headDim], data: relayout(keyStorage, to: length)) }
-        /// The cached values (B, heads, T, hd).
-        public var values: Tensor? { length == 0 ? nil : Tensor(shape: [batch, heads, length, headDim], data: relayout(valueStorage, to: length)) }
-
-        /// The first `length` positions of each (batch, head) of `storage` (laid out with room for
-        /// `capacity`), copied into an array with room for `newCapacity` positions.
-        private func relayout(_ storage: [Float], to newCapacity: Int) -> [Float] {
-            var out = [Float](repeating: 0, count: batch * heads * newCapacity * headDim)
-            let used = length * headDim
-            guard used > 0 else { return out }
-            storage.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for bh in 0..<(batch * heads) {
-                        (dst.baseAddress! + bh * newCapacity * headDim).update(from: src.baseAddress! + bh * capacity * headDim, count: used)
-                    }
-                }
-            }
-            return out
-        }
-
-        /// Appends new keys and values (B, heads, t, hd) in place.
-        public func appendInPlace(keys newKeys: Tensor, values newValues: Tensor) {
-            let (b, h, t, hd) = (newKeys.shape[0], newKeys.shape[1], newKeys.shape[2], newKeys.shape[3])
-            precondition(newValues.shape == newKeys.shape, "KVCache: keys \(describeShape(newKeys.shape)) and values \(describeShape(newValues.shape)) differ")
-            if length == 0 { (batch, heads, headDim) = (b, h, hd) }
-            precondition(b == batch && h == heads && hd == headDim,
-                         "KVCache: new keys \(describeShape(newKeys.shape)) do not fit the cached (\(batch), \(heads), T, \(headDim))")
-            if length + t > capacity {
-                let newCapacity = max(2 * capacity, length + t, 64)
-                keyStorage = relayout(keyStorage, to: newCapacity)
-                valueStorage = relayout(valueStorage, to: newCapacity)
-                capacity = newCapacity
-            }
-            for (storage, new) in [(\Layer.keyStorage, newKeys), (\Layer.valueStorage, newValues)] {
-                new.data.withUnsafeBufferPointer { src in
-                    self[keyPath: storage].withUnsafeMutableBufferPointer { dst in
-                        for bh in 0..<(b * h) {   // t new positions after the cached ones, per (batch, head)
-                            (dst.baseAddress! + (bh * capacity + length) * hd).update(from: src.baseAddress! + bh * t * hd, count: t * hd)
-                        }
-                    }
-                }
-            }
-            length += t
-        }
-
-        /// Appends new keys and values (B, heads, t, hd) and returns all of them (B, heads, T + t, hd).
-        public func append(keys newKeys: Tensor, values newValues: Tensor) -> (Tensor, Tensor) {
-            appendInPlace(keys: newKeys, values: newValues)
-            return (keys!, values!)
-        }
-
-        /// Causal attention of new queries q (B, heads, Tq, hd) — the last Tq cached positions —
-        /// over everything cached, read in place: the context (B, heads, Tq, hd) and the
-        /// weights (B, heads, Tq, T). For inference (no gradient).
-        public func attend(_ q: Tensor) -> (context: Tensor, weights: Tensor) {
-            precondition(q.rank == 4 && q.shape[0] == batch && q.shape[1] == heads && q.shape[3] == headDim,
-                         "KVCache.attend: queries \(describeShape(q.shape)) do not fit the cache (\(batch), \(heads), \(length), \(headDim))")
-            return Tensor.cachedCausalAttention(queries: q, keys: keyStorage, values: valueStorage, capacity: capacity, length: length)
-        }
-    }
-
-    public let layers: [Layer]
-    /// How many positions are cached.
-    public internal(set) var length = 0
-
-    public init(layers: Int) {
-        self.layers = (0..<layers).map { _ in Layer() }
-    }
-
-    /// Bytes held by the cached keys and values (the positions in use).
-    public var bytes: Int {
-        layers.reduce(0) { $0 + 2 * $1.batch * $1.heads * $1.length * $1.headDim * 4 }
-    }
-}
-
 // MARK: - GPT-2's initialisation
 
 extension GPTModel {
@@ -334,9 +244,9 @@ extension GPTModel {
             for (name, p) in namedParameters() {
                 if p.rank >= 2 {
                     let std = name.hasSuffix("c_proj.weight") ? residualStd : 0.02
-                    p.data = generator.normal(p.shape, mean: 0, std: std).data
+                    p.copy(from: generator.normal(p.shape, mean: 0, std: std))
                 } else {
-                    p.data = [Float](repeating: name.contains("ln_") && name.hasSuffix(".weight") ? 1 : 0, count: p.count)
+                    p.copy(from: Tensor(shape: p.shape, repeating: name.contains("ln_") && name.hasSuffix(".weight") ? 1 : 0))
                 }
             }
         }

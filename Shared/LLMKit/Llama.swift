@@ -131,8 +131,9 @@ public final class MixtureOfExperts: Module {
         let probabilities = router(flat).softmax(axis: -1)             // (N, E)
         let n = flat.shape[0], e = experts.count
         var chosen: [[Int]] = []
+        let all = probabilities.data
         for row in 0..<n {
-            let p = Array(probabilities.data[(row * e)..<((row + 1) * e)])
+            let p = Array(all[(row * e)..<((row + 1) * e)])
             // the k largest, the lower index first on ties (as torch.topk on CPU)
             chosen.append(Array((0..<e).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }.prefix(topK)))
         }

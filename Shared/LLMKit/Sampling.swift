@@ -5,14 +5,6 @@
 import Foundation
 import TensorKit
 
-/// Logits → probabilities, stably (the largest logit is subtracted first). −∞ gives 0.
-public func softmaxProbabilities(_ logits: [Float]) -> [Float] {
-    let m = logits.max() ?? 0
-    let e = logits.map { Foundation.exp($0 - m) }
-    let total = e.reduce(0, +)
-    return e.map { $0 / total }
-}
-
 public enum Filters {
     /// Divides the logits by the temperature: below 1 sharpens the distribution, above 1 flattens it.
     public static func temperature(_ logits: [Float], _ t: Float) -> [Float] {
@@ -31,7 +23,7 @@ public enum Filters {
     /// `p` (always at least one), the rest become −∞.
     public static func topP(_ logits: [Float], _ p: Float) -> [Float] {
         guard p < 1 else { return logits }
-        let probabilities = softmaxProbabilities(logits)
+        let probabilities = softmax(logits)
         let order = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
         var kept = Set<Int>(), cumulative: Float = 0
         for i in order {
@@ -45,7 +37,7 @@ public enum Filters {
     /// Min-p: keeps tokens whose probability is at least `minP` times the largest one.
     public static func minP(_ logits: [Float], _ minP: Float) -> [Float] {
         guard minP > 0 else { return logits }
-        let probabilities = softmaxProbabilities(logits)
+        let probabilities = softmax(logits)
         let threshold = minP * (probabilities.max() ?? 0)
         return logits.indices.map { probabilities[$0] >= threshold ? logits[$0] : -.infinity }
     }
@@ -109,7 +101,7 @@ public struct Sampler {
     public func next(_ logits: [Float], history: [Int] = []) -> Int {
         let l = adjusted(logits, history: history)
         if greedy { return l.indices.max { l[$0] < l[$1] || (l[$0] == l[$1] && $0 > $1) }! }
-        return draw(softmaxProbabilities(l), generator)
+        return draw(softmax(l), generator)
     }
 }
 
@@ -139,10 +131,9 @@ public func beamSearch(prompt: [Int], beams: Int, steps: Int, step: ([[Int]]) ->
         let logits = step(candidates.map(\.ids))
         var expanded: [(ids: [Int], logProbability: Float)] = []
         for (candidate, l) in zip(candidates, logits) {
-            let m = l.max()!
-            let logSum = m + Foundation.log(l.reduce(0) { $0 + Foundation.exp($1 - m) })
+            let logProbabilities = logSoftmax(l)
             let best = l.indices.sorted { l[$0] != l[$1] ? l[$0] > l[$1] : $0 < $1 }.prefix(beams)
-            for id in best { expanded.append((candidate.ids + [id], candidate.logProbability + l[id] - logSum)) }
+            for id in best { expanded.append((candidate.ids + [id], candidate.logProbability + logProbabilities[id])) }
         }
         candidates = Array(expanded.sorted { $0.logProbability != $1.logProbability ? $0.logProbability > $1.logProbability
                                                                                     : $0.ids.lexicographicallyPrecedes($1.ids) }.prefix(beams))

@@ -62,17 +62,15 @@ extension Tensor {
         let target = broadcastShapes(shape, outShape, op: "expand")
         precondition(target == outShape, "expand: shape \(describeShape(shape)) cannot be expanded to \(describeShape(outShape))")
         if target == shape { return self }
-        var out = BufferPool.zeros(outShape.product)
+        let out = TensorStorage(zeros: outShape.product)
         let sa = broadcastStrides(shape, to: outShape)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                forEachRow(outShape, sa, sa) { o, a, strideA, _, _, n in
-                    for j in 0..<n { dst[o + j] = src[a + j * strideA] }
-                }
+        withPointers(self, out) { src, dst in
+            forEachRow(outShape, sa, sa) { o, a, strideA, _, _, n in
+                for j in 0..<n { dst[o + j] = src[a + j * strideA] }
             }
         }
         let input = self
-        return Tensor(shape: outShape, data: out).record("expand", [self]) { g in
+        return Tensor(shape: outShape, storage: out).record("expand", [self]) { g in
             input.accumulateGrad(g.sum(toShape: input.shape))
         }
     }
@@ -83,23 +81,21 @@ extension Tensor {
         if shape == target { return self }
         precondition(broadcastShapes(target, shape, op: "sum(toShape:)") == shape,
                      "sum(toShape:): shape \(describeShape(shape)) does not broadcast from \(describeShape(target))")
-        var out = BufferPool.zeros(target.product)
+        let out = TensorStorage(zeros: target.product)
         let st = broadcastStrides(target, to: shape)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                forEachRow(shape, st, st) { o, t, strideT, _, _, n in
-                    if strideT == 0 {
-                        var s: Float = 0
-                        for j in 0..<n { s += src[o + j] }
-                        dst[t] += s
-                    } else {
-                        for j in 0..<n { dst[t + j] += src[o + j] }
-                    }
+        withPointers(self, out) { src, dst in
+            forEachRow(shape, st, st) { o, t, strideT, _, _, n in
+                if strideT == 0 {
+                    var s: Float = 0
+                    for j in 0..<n { s += src[o + j] }
+                    dst[t] += s
+                } else {
+                    for j in 0..<n { dst[t + j] += src[o + j] }
                 }
             }
         }
         let input = self
-        return Tensor(shape: target, data: out).record("sumToShape", [self]) { g in
+        return Tensor(shape: target, storage: out).record("sumToShape", [self]) { g in
             input.accumulateGrad(g.expand(to: input.shape))
         }
     }

@@ -113,7 +113,9 @@ open class Module {
         for p in parameters { p.zeroGrad() }
     }
 
-    /// Copies values into the parameters by name (shapes must match exactly).
+    /// Puts values into the parameters by name (shapes must match exactly). A parameter takes
+    /// the given tensor's storage as it is (nothing is copied; the first write to either
+    /// gives the writer a copy of its own).
     /// With `strict`, every parameter must be given and every given name must be known.
     public func load(_ values: [String: Tensor], strict: Bool = true) throws {
         let named = namedParameters()
@@ -127,7 +129,7 @@ open class Module {
         for (name, p) in named {
             guard let v = values[name] else { continue }
             guard v.shape == p.shape else { throw ModuleLoadError.shapeMismatch(name: name, expected: p.shape, got: v.shape) }
-            p.setData(sharedWith: v)
+            p.replaceStorage(with: v)
         }
     }
 

@@ -39,7 +39,7 @@ public final class SGD {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             var g = grad.data
-            if weightDecay != 0 { for j in 0..<g.count { g[j] += weightDecay * p.data[j] } }
+            if weightDecay != 0 { p.withUnsafeBufferPointer { w in for j in 0..<g.count { g[j] += weightDecay * w[j] } } }
             if momentum != 0 {
                 if var b = buffers[i] {
                     for j in 0..<g.count { b[j] = momentum * b[j] + g[j] }
@@ -50,7 +50,7 @@ public final class SGD {
                 }
             }
             let lr = learningRate
-            p.data.withUnsafeMutableBufferPointer { w in
+            p.withUnsafeMutableBufferPointer { w in
                 for j in 0..<w.count { w[j] -= lr * g[j] }
             }
         }
@@ -75,8 +75,8 @@ public final class AdamW {
     public private(set) var groups: [ParameterGroup]
     /// The number of steps taken so far (t in the formulas).
     public private(set) var stepCount = 0
-    private var firstMoments: [[Float]]
-    private var secondMoments: [[Float]]
+    private var firstMoments: [TensorStorage]
+    private var secondMoments: [TensorStorage]
 
     public init(groups: [ParameterGroup], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8) {
         self.groups = groups
@@ -85,8 +85,8 @@ public final class AdamW {
         self.beta2 = beta2
         self.eps = eps
         let all = groups.flatMap { $0.parameters }
-        firstMoments = all.map { [Float](repeating: 0, count: $0.tensor.count) }
-        secondMoments = firstMoments
+        firstMoments = all.map { TensorStorage(zeros: $0.tensor.count) }
+        secondMoments = all.map { TensorStorage(zeros: $0.tensor.count) }
     }
 
     /// One group for every parameter of `module`, all with the same weight decay.
@@ -111,22 +111,18 @@ public final class AdamW {
             for (_, p) in group.parameters {
                 defer { slot += 1 }
                 guard let grad = p.grad else { continue }
-                grad.data.withUnsafeBufferPointer { gb in
-                    firstMoments[slot].withUnsafeMutableBufferPointer { mb in
-                        secondMoments[slot].withUnsafeMutableBufferPointer { vb in
-                            p.data.withUnsafeMutableBufferPointer { wb in
-                                let (g, m, v, w) = (gb.baseAddress!, mb.baseAddress!, vb.baseAddress!, wb.baseAddress!)
-                                // each element on its own: large tensors are split over the cores
-                                let parts = splits(wb.count, threshold: 1 << 16, granularity: 1024)
-                                parallelFor(parts.count) { part in
-                                    for j in parts[part] {
-                                        w[j] *= decay
-                                        m[j] += (1 - b1) * (g[j] - m[j])
-                                        v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
-                                        let denom = v[j].squareRoot() / bc2 + eps
-                                        w[j] -= stepSize * (m[j] / denom)
-                                    }
-                                }
+                p.withUnsafeMutableBufferPointer { weights in
+                    withPointers(grad, firstMoments[slot], secondMoments[slot]) { g, m, v in
+                        let w = weights.baseAddress!
+                        // each element on its own: large tensors are split over the cores
+                        let parts = splits(weights.count, threshold: 1 << 16, granularity: 1024)
+                        parallelFor(parts.count) { part in
+                            for j in parts[part] {
+                                w[j] *= decay
+                                m[j] += (1 - b1) * (g[j] - m[j])
+                                v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
+                                let denom = v[j].squareRoot() / bc2 + eps
+                                w[j] -= stepSize * (m[j] / denom)
                             }
                         }
                     }
@@ -147,8 +143,9 @@ public final class AdamW {
         var slot = 0
         for group in groups {
             for (name, p) in group.parameters {
-                out["exp_avg." + name] = Tensor(shape: p.shape, data: firstMoments[slot])
-                out["exp_avg_sq." + name] = Tensor(shape: p.shape, data: secondMoments[slot])
+                // copies: later steps leave a state already taken as it was
+                out["exp_avg." + name] = Tensor(shape: p.shape, storage: firstMoments[slot].widened())
+                out["exp_avg_sq." + name] = Tensor(shape: p.shape, storage: secondMoments[slot].widened())
                 slot += 1
             }
         }
@@ -163,7 +160,8 @@ public final class AdamW {
                 for (key, isFirst) in [("exp_avg." + name, true), ("exp_avg_sq." + name, false)] {
                     guard let t = tensors[key] else { throw ModuleLoadError.missing([key]) }
                     guard t.shape == p.shape else { throw ModuleLoadError.shapeMismatch(name: key, expected: p.shape, got: t.shape) }
-                    if isFirst { firstMoments[slot] = t.data } else { secondMoments[slot] = t.data }
+                    // copies of their own: the steps write into them
+                    if isFirst { firstMoments[slot] = t.storage.widened() } else { secondMoments[slot] = t.storage.widened() }
                 }
                 slot += 1
             }
@@ -182,14 +180,14 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     for p in parameters {
         guard let g = p.grad else { continue }
         var s: Float = 0
-        g.data.withUnsafeBufferPointer { for v in $0 { s += v * v } }
+        g.withUnsafeBufferPointer { for v in $0 { s += v * v } }
         total += Double(s)
     }
     let norm = Float(total.squareRoot())
     let coefficient = maxNorm / (norm + 1e-6)
     if coefficient < 1 {
         for p in parameters {
-            p.grad?.data.withUnsafeMutableBufferPointer { g in for j in 0..<g.count { g[j] *= coefficient } }
+            p.grad?.withUnsafeMutableBufferPointer { g in for j in 0..<g.count { g[j] *= coefficient } }
         }
     }
     return norm

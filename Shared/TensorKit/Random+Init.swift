@@ -33,23 +33,21 @@ extension TorchGenerator {
     public func normal(_ shape: [Int], mean: Double = 0, std: Double = 1) -> Tensor {
         precondition(std >= 0, "normal: std must not be negative, got \(std) for shape \(shape)")
         let count = shape.product
-        var data = [Float](repeating: 0, count: count)
+        let out = TensorStorage(uninitialized: count)
+        let base = out.floats
         if count >= 16 {
             let step = Self.floatStep, block = BoxMuller16(mean: Float(mean), std: Float(std))
-            data.withUnsafeMutableBufferPointer { out in
-                let base = out.baseAddress!
-                fill(base, count: count) { Float($0 & 0xFF_FFFF) * step }
-                for start in stride(from: 0, through: count - 16, by: 16) { block.transform(base + start) }
-                if count % 16 != 0 {
-                    let tail = base + count - 16
-                    fill(tail, count: 16) { Float($0 & 0xFF_FFFF) * step }
-                    block.transform(tail)
-                }
+            fill(base, count: count) { Float($0 & 0xFF_FFFF) * step }
+            for start in stride(from: 0, through: count - 16, by: 16) { block.transform(base + start) }
+            if count % 16 != 0 {
+                let tail = base + count - 16
+                fill(tail, count: 16) { Float($0 & 0xFF_FFFF) * step }
+                block.transform(tail)
             }
         } else {
-            for i in 0..<count { data[i] = Float(mean.addingProduct(normalDouble(), std)) }
+            for i in 0..<count { base[i] = Float(mean.addingProduct(normalDouble(), std)) }
         }
-        return Tensor(shape: shape, data: data)
+        return Tensor(shape: shape, storage: out)
     }
 
     /// One standard normal number in double precision (PyTorch's `normal_distribution<double>`).

@@ -157,15 +157,12 @@ public final class TorchGenerator {
     public func uniform(_ shape: [Int], low: Float, high: Float) -> Tensor {
         precondition(low <= high, "uniform: low \(low) must not exceed high \(high)")
         let count = shape.product, width = high - low, step = Self.floatStep
-        var data = BufferPool.uninitialized(count)                // fill writes every element
-        data.withUnsafeMutableBufferPointer { out in
-            guard let base = out.baseAddress else { return }
-            fill(base, count: count) { bits in
-                let value = low.addingProduct(Float(bits & 0xFF_FFFF) * step, width)
-                return value == high ? low : value
-            }
+        let out = TensorStorage(uninitialized: count)                // fill writes every element
+        fill(out.floats, count: count) { bits in
+            let value = low.addingProduct(Float(bits & 0xFF_FFFF) * step, width)
+            return value == high ? low : value
         }
-        return Tensor(shape: shape, data: data)
+        return Tensor(shape: shape, storage: out)
     }
 
     // MARK: - Integers and permutations
@@ -231,11 +228,12 @@ public final class TorchGenerator {
     /// instead, whose masks are different; nothing here reproduces those.
     public func bernoulli(_ shape: [Int], p: Double) -> Tensor {
         precondition((0...1).contains(p), "bernoulli: p must be in [0, 1], got \(p) for shape \(shape)")
-        var data = BufferPool.zeros(shape.product)
-        for i in data.indices {
-            if uniformDouble() < p { data[i] = 1 }
+        let out = TensorStorage(zeros: shape.product)
+        let mask = out.floats
+        for i in 0..<out.count {
+            if uniformDouble() < p { mask[i] = 1 }
         }
-        return Tensor(shape: shape, data: data)
+        return Tensor(shape: shape, storage: out)
     }
 
     /// `bernoulli(shape, p:)` with a float probability, widened exactly to a double.

@@ -68,11 +68,11 @@ public enum SafeTensors {
                 try values.withUnsafeBufferPointer { v in try file.write(littleEndian: v.count) { Int64(v[$0]) } }
             }
             for name in floatNames {
+                let tensor = tensors[name]!.widened()
                 #if _endian(little)
-                try tensors[name]!.data.withUnsafeBytes { try file.write($0) }
+                try tensor.withUnsafeBufferPointer { try file.write(UnsafeRawBufferPointer($0)) }
                 #else
-                let data = tensors[name]!.data
-                try file.write(littleEndian: data.count) { data[$0].bitPattern }
+                try tensor.withUnsafeBufferPointer { v in try file.write(littleEndian: v.count) { v[$0].bitPattern } }
                 #endif
             }
             try file.commit()

@@ -153,14 +153,33 @@ public final class SafeTensorsFile: Sendable {
     /// floats too (exact up to 2²⁴ = 16,777,216); read token ids with `integers(_:)` instead.
     public func tensor(_ name: String) throws -> Tensor {
         let entry = try entry(name)
-        let count = entry.count
-        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            forEachPiece(of: entry) { source, first, n in
-                decodeFloats(entry.dtype, from: source, count: n, into: out.baseAddress! + first)
-            }
-            initialized = count
+        let values = TensorStorage(uninitialized: entry.count)
+        forEachPiece(of: entry) { source, first, n in
+            decodeFloats(entry.dtype, from: source, count: n, into: values.floats + first)
         }
-        return Tensor(shape: entry.shape, data: values)
+        return Tensor(shape: entry.shape, storage: values)
+    }
+
+    /// The tensor called `name` as the file stores it, when that is F16 or BF16: its storage
+    /// points into the mapped file (nothing is read or widened until used), and keeps the
+    /// mapping alive. Other dtypes are converted to float32 as `tensor(_:)` does.
+    ///
+    ///     let wte = try file.tensorAsStored("model.embed_tokens.weight")
+    ///     wte.storage.form          // .bfloat16, for a bfloat16 checkpoint
+    ///     wte.widened()             // float32, exactly
+    ///
+    /// For inference weights: ops need float32 (`widened()`), except kernels written for the
+    /// form (see `ElementForm`).
+    public func tensorAsStored(_ name: String) throws -> Tensor {
+        let entry = try entry(name)
+        let form: ElementForm
+        switch entry.dtype {
+        case .F16: form = .float16
+        case .BF16: form = .bfloat16
+        default: return try tensor(name)
+        }
+        let start = file.bytes.baseAddress.map { $0 + dataStart + entry.byteRange.lowerBound } ?? UnsafeRawPointer(bitPattern: 1)!
+        return Tensor(shape: entry.shape, storage: TensorStorage(borrowing: start, count: entry.count, form: form, owner: file))
     }
 
     /// The integer (or boolean) tensor called `name`, such as `input_ids`, as `Int`s.

@@ -10,47 +10,36 @@ import Foundation
 @inline(__always)
 func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> Tensor {
     if a.shape == b.shape {
-        var out = BufferPool.uninitialized(a.count)
-        a.data.withUnsafeBufferPointer { x in
-            b.data.withUnsafeBufferPointer { y in
-                out.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<o.count { o[i] = f(x[i], y[i]) }
-                }
-            }
+        let out = TensorStorage(uninitialized: a.count)
+        withPointers(a, b, out) { x, y, o in
+            for i in 0..<out.count { o[i] = f(x[i], y[i]) }
         }
-        return Tensor(shape: a.shape, data: out)
+        return Tensor(shape: a.shape, storage: out)
     }
     let shape = broadcastShapes(a.shape, b.shape, op: op)
     let sa = broadcastStrides(a.shape, to: shape)
     let sb = broadcastStrides(b.shape, to: shape)
-    var out = BufferPool.uninitialized(shape.product)
-    a.data.withUnsafeBufferPointer { x in
-        b.data.withUnsafeBufferPointer { y in
-            out.withUnsafeMutableBufferPointer { o in
-                forEachRow(shape, sa, sb) { oi, ai, strideA, bi, strideB, n in
-                    for j in 0..<n { o[oi + j] = f(x[ai + j * strideA], y[bi + j * strideB]) }
-                }
-            }
+    let out = TensorStorage(uninitialized: shape.product)
+    withPointers(a, b, out) { x, y, o in
+        forEachRow(shape, sa, sb) { oi, ai, strideA, bi, strideB, n in
+            for j in 0..<n { o[oi + j] = f(x[ai + j * strideA], y[bi + j * strideB]) }
         }
     }
-    return Tensor(shape: shape, data: out)
+    return Tensor(shape: shape, storage: out)
 }
 
 /// Applies `f` to every element; large tensors are split over the cores (each element is
 /// computed the same way whichever thread does it).
 @inline(__always)
 func unaryMap(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
-    var out = BufferPool.uninitialized(a.count)
-    a.data.withUnsafeBufferPointer { x in
-        out.withUnsafeMutableBufferPointer { o in
-            let parts = splits(o.count, threshold: 1 << 16, granularity: 4096)
-            let (src, dst) = (x.baseAddress!, o.baseAddress!)
-            parallelFor(parts.count) { part in
-                for i in parts[part] { dst[i] = f(src[i]) }
-            }
+    let out = TensorStorage(uninitialized: a.count)
+    withPointers(a, out) { src, dst in
+        let parts = splits(out.count, threshold: 1 << 16, granularity: 4096)
+        parallelFor(parts.count) { part in
+            for i in parts[part] { dst[i] = f(src[i]) }
         }
     }
-    return Tensor(shape: a.shape, data: out)
+    return Tensor(shape: a.shape, storage: out)
 }
 
 // MARK: - Binary ops
@@ -138,15 +127,11 @@ extension Tensor {
     func unary(_ op: String, _ f: (Float) -> Float, derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
         let a = self
         let y = unaryMap(a, f)
-        let yData = y.data
+        let result = y.storage
         return y.record(op, [a]) { g in
-            var out = BufferPool.uninitialized(a.count)
-            g.data.withUnsafeBufferPointer { gp in
-                a.data.withUnsafeBufferPointer { xp in
-                    yData.withUnsafeBufferPointer { yp in
-                        for i in 0..<out.count { out[i] = gp[i] * derivative(xp[i], yp[i]) }
-                    }
-                }
+            let out = TensorStorage(uninitialized: a.count)
+            withPointers(g, a, result, out) { gp, xp, yp, o in
+                for i in 0..<out.count { o[i] = gp[i] * derivative(xp[i], yp[i]) }
             }
             a.accumulateGrad(out)
         }

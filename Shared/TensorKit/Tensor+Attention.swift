@@ -27,49 +27,45 @@ extension Tensor {
                      "causalSelfAttention: qkv must be (B, T, 3·d) with d divisible by \(heads) heads, got \(describeShape(qkv.shape))")
         let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
         let hd = d / heads
-        let scale = 1 / Float(hd).squareRoot()
+        let root = Float(hd).squareRoot()          // scores are divided by √hd, as GPT-2 and the step-by-step ops do
         let keep = training && dropout > 0 ? dropoutScale(generator.bernoulli([b, heads, t, t], p: 1 - dropout), dropout) : nil
         let weights = AttentionWeights(batch: b, heads: heads, length: t)  // B·nh blocks of (T, T)
-        var context = BufferPool.uninitialized(b * t * d)                   // (B, T, d)
-        qkv.data.withUnsafeBufferPointer { src in
-            (keep?.data ?? []).withUnsafeBufferPointer { keep in
-                context.withUnsafeMutableBufferPointer { po in
-                    let (x, o) = (src.baseAddress!, po.baseAddress!)
-                    // one task per (batch, head); each reads its head's columns of qkv in place
-                    parallelFor(b * heads) { task in
-                        let (batch, head) = (task / heads, task % heads)
-                        let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d   // rows 3·d apart
-                        let scores = weights.blocks[task]                                    // (T, T)
-                        withDroppedWeights(t * t, keep.isEmpty) { pdb in
-                            // Blocks of query rows: rows rb..<r1 see keys 0..<r1 only, so the
-                            // products skip (almost all of) the masked upper triangle.
-                            for rb in stride(from: 0, to: t, by: attentionRowBlock) {
-                                let r1 = min(rb + attentionRowBlock, t)
-                                gemm(m: r1 - rb, n: r1, k: hd, a: q + rb * 3 * d, lda: 3 * d, transA: false,
-                                     b: k, ldb: 3 * d, transB: true, c: scores + rb * t, ldc: t, accumulate: false)   // Q·Kᵀ
-                                for i in rb..<r1 {
-                                    let row = scores + i * t
-                                    var j = 0
-                                    while j <= i { store16(load16(row, j, i + 1) * scale, row, j, i + 1); j += 16 }
-                                    softmaxInPlace(row, i + 1)                                // keys 0...i
-                                    (row + i + 1).update(repeating: 0, count: t - i - 1)     // masked: weight 0
-                                    if let pdb {                                              // P' = P ⊙ keep / (1 − p)
-                                        for j in 0...i { pdb[i * t + j] = row[j] * keep[task * t * t + i * t + j] }
-                                    }
-                                }
-                                let weightsBlock = UnsafePointer(pdb ?? scores) + rb * t
-                                gemm(m: r1 - rb, n: hd, k: r1, a: weightsBlock, lda: t, transA: false,
-                                     b: v, ldb: 3 * d, transB: false,
-                                     c: o + (batch * t + rb) * d + head * hd, ldc: d, accumulate: false)   // P'·V
+        let context = TensorStorage(uninitialized: b * t * d)               // (B, T, d)
+        let keepOrNone = keep ?? TensorStorage(uninitialized: 0)
+        withPointers(qkv, keepOrNone, context) { x, keep, o in
+            // one task per (batch, head); each reads its head's columns of qkv in place
+            parallelFor(b * heads) { task in
+                let (batch, head) = (task / heads, task % heads)
+                let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d   // rows 3·d apart
+                let scores = weights.blocks[task]                                    // (T, T)
+                withDroppedWeights(t * t, keepOrNone.count == 0) { pdb in
+                    // Blocks of query rows: rows rb..<r1 see keys 0..<r1 only, so the
+                    // products skip (almost all of) the masked upper triangle.
+                    for rb in stride(from: 0, to: t, by: attentionRowBlock) {
+                        let r1 = min(rb + attentionRowBlock, t)
+                        gemm(m: r1 - rb, n: r1, k: hd, a: q + rb * 3 * d, lda: 3 * d, transA: false,
+                             b: k, ldb: 3 * d, transB: true, c: scores + rb * t, ldc: t, accumulate: false)   // Q·Kᵀ
+                        for i in rb..<r1 {
+                            let row = scores + i * t
+                            var j = 0
+                            while j <= i { store16(load16(row, j, i + 1) / root, row, j, i + 1); j += 16 }
+                            rowSoftmax(row, i + 1, into: row)                            // keys 0...i
+                            (row + i + 1).update(repeating: 0, count: t - i - 1)     // masked: weight 0
+                            if let pdb {                                              // P' = P ⊙ keep / (1 − p)
+                                for j in 0...i { pdb[i * t + j] = row[j] * keep[task * t * t + i * t + j] }
                             }
                         }
+                        let weightsBlock = UnsafePointer(pdb ?? scores) + rb * t
+                        gemm(m: r1 - rb, n: hd, k: r1, a: weightsBlock, lda: t, transA: false,
+                             b: v, ldb: 3 * d, transB: false,
+                             c: o + (batch * t + rb) * d + head * hd, ldc: d, accumulate: false)   // P'·V
                     }
                 }
             }
         }
-        let out = Tensor(shape: [b, t, d], data: context).record("causalSelfAttention", [qkv]) { g in
-            qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv.data, weights: weights, keep: keep?.data, gradient: g.data,
-                                                           b: b, t: t, d: d, heads: heads, scale: scale))
+        let out = Tensor(shape: [b, t, d], storage: context).record("causalSelfAttention", [qkv]) { g in
+            qkv.accumulateGrad(causalSelfAttentionBackward(qkv: qkv, weights: weights, keep: keep, gradient: g,
+                                                           b: b, t: t, d: d, heads: heads, root: root))
         }
         return (out, weights)
     }
@@ -86,28 +82,27 @@ public final class AttentionWeights {
 
     init(batch: Int, heads: Int, length: Int) {
         (self.batch, self.heads, self.length) = (batch, heads, length)
-        blocks = (0..<(batch * heads)).map { _ in BufferPool.shared.takeScratch(length * length) }
+        blocks = (0..<(batch * heads)).map { _ in BufferPool.shared.take(length * length) }
     }
 
-    deinit { for block in blocks { BufferPool.shared.giveBackScratch(block, count: length * length) } }
+    deinit { for block in blocks { BufferPool.shared.giveBack(block, count: length * length) } }
 
     /// The weights as one tensor (B, heads, T, T).
     public func tensor() -> Tensor {
         let n = length * length
-        var out = BufferPool.uninitialized(blocks.count * n)
-        out.withUnsafeMutableBufferPointer { o in
-            for (i, block) in blocks.enumerated() { (o.baseAddress! + i * n).update(from: block, count: n) }
-        }
-        return Tensor(shape: [batch, heads, length, length], data: out)
+        let out = TensorStorage(uninitialized: blocks.count * n)
+        for (i, block) in blocks.enumerated() { (out.floats + i * n).update(from: block, count: n) }
+        return Tensor(shape: [batch, heads, length, length], storage: out)
     }
 }
 
-/// `keep` (0 or 1 per weight) scaled in place to 0 or 1 / (1 − p), what dropout multiplies by.
-private func dropoutScale(_ keep: Tensor, _ p: Float) -> Tensor {
-    keep.data.withUnsafeMutableBufferPointer { k in
-        for i in 0..<k.count { k[i] /= 1 - p }
+/// `keep` (0 or 1 per weight) scaled to 0 or 1 / (1 − p), what dropout multiplies by.
+private func dropoutScale(_ keep: Tensor, _ p: Float) -> TensorStorage {
+    let scaled = TensorStorage(uninitialized: keep.count)
+    withPointers(keep, scaled) { k, scaled in
+        for i in 0..<keep.count { scaled[i] = k[i] / (1 - p) }
     }
-    return keep
+    return scaled
 }
 
 /// Runs `body` with zeroed scratch for one head's weights after dropout, or with nil when
@@ -125,123 +120,59 @@ private func withDroppedWeights(_ count: Int, _ none: Bool, _ body: (UnsafeMutab
 /// last row, so blocking skips most of the masked half of the products.
 let attentionRowBlock = 128
 
-/// The softmax of `n` scores, in place.
-@inline(__always)
-private func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-    let lse = SIMD16<Float>(repeating: logSumExp(x, n))
-    var j = 0
-    while j < n {
-        store16(vectorExp(load16(x, j, n) - lse), x, j, n)
-        j += 16
-    }
-}
-
 /// The gradient with respect to qkv (B, T, 3·d), given the context's gradient (B, T, d):
 ///
 ///     dV_j = Σ_i P'_ij dO_i          dP'_ij = dO_i · V_j        dP_ij = dP'_ij · keep_ij
-///     dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik)
-///     dQ_i = scale Σ_j dS_ij K_j     dK_j = scale Σ_i dS_ij Q_i
+///     dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik) / √hd
+///     dQ_i = Σ_j dS_ij K_j           dK_j = Σ_i dS_ij Q_i
 ///
 /// Each head's slice of the result is written by one task, so the sums run in the same order
 /// whatever the number of threads.
-private func causalSelfAttentionBackward(qkv: [Float], weights: AttentionWeights, keep: [Float]?, gradient: [Float],
-                                         b: Int, t: Int, d: Int, heads: Int, scale: Float) -> [Float] {
+private func causalSelfAttentionBackward(qkv: Tensor, weights: AttentionWeights, keep: TensorStorage?, gradient: Tensor,
+                                         b: Int, t: Int, d: Int, heads: Int, root: Float) -> TensorStorage {
     let hd = d / heads
-    var dqkv = BufferPool.zeros(b * t * 3 * d)
-    qkv.withUnsafeBufferPointer { xb in
-        do {
-            gradient.withUnsafeBufferPointer { gb in
-                dqkv.withUnsafeMutableBufferPointer { db in
-                    let (x, g, dx) = (xb.baseAddress!, gb.baseAddress!, db.baseAddress!)
-                    parallelFor(b * heads) { task in
-                        let (batch, head) = (task / heads, task % heads)
-                        let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d
-                        let dq = dx + batch * t * 3 * d + head * hd, dk = dq + d, dv = dq + 2 * d
-                        let dO = g + batch * t * d + head * hd                                // rows d apart
-                        let p = UnsafePointer(weights.blocks[task])
-                        BufferPool.withScratch(t * t) { ds in
-                            withDroppedWeights(t * t, keep == nil) { pdb in
-                                for rb in stride(from: 0, to: t, by: attentionRowBlock) {
-                                    let (r1, m) = (min(rb + attentionRowBlock, t), min(attentionRowBlock, t - rb))
-                                    gemm(m: m, n: r1, k: hd, a: dO + rb * d, lda: d, transA: false, b: v, ldb: 3 * d, transB: true,
-                                         c: ds + rb * t, ldc: t, accumulate: false)                    // dP' = dO·Vᵀ
-                                    if let keep {                                                     // through dropout
-                                        for i in rb..<r1 {
-                                            for j in 0...i {
-                                                ds[i * t + j] *= keep[task * t * t + i * t + j]
-                                                pdb![i * t + j] = p[i * t + j] * keep[task * t * t + i * t + j]
-                                            }
-                                        }
-                                    }
-                                    let weightsBlock = (pdb.map { UnsafePointer($0) } ?? p) + rb * t
-                                    gemm(m: r1, n: hd, k: m, a: weightsBlock, lda: t, transA: true,
-                                         b: dO + rb * d, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: true)   // dV += P'ᵀ·dO
-                                    for i in rb..<r1 {                                                // dS = P ⊙ (dP − Σ P·dP) · scale
-                                        let (row, grad) = (p + i * t, ds + i * t)
-                                        var total: Float = 0
-                                        for j in 0...i { total += row[j] * grad[j] }
-                                        for j in 0...i { grad[j] = row[j] * (grad[j] - total) * scale }
-                                        (grad + i + 1).update(repeating: 0, count: r1 - i - 1)
-                                    }
-                                    gemm(m: m, n: hd, k: r1, a: ds + rb * t, lda: t, transA: false, b: k, ldb: 3 * d, transB: false,
-                                         c: dq + rb * 3 * d, ldc: 3 * d, accumulate: false)                  // dQ = dS·K
-                                    gemm(m: r1, n: hd, k: m, a: ds + rb * t, lda: t, transA: true, b: q + rb * 3 * d, ldb: 3 * d,
-                                         transB: false, c: dk, ldc: 3 * d, accumulate: true)                 // dK += dSᵀ·Q
+    let dqkv = TensorStorage(zeros: b * t * 3 * d)
+    let keepOrNone = keep ?? TensorStorage(uninitialized: 0)
+    withPointers(qkv, gradient, keepOrNone, dqkv) { x, g, keepPointer, dx in
+        let keep = keep == nil ? nil : keepPointer
+        parallelFor(b * heads) { task in
+            let (batch, head) = (task / heads, task % heads)
+            let q = x + batch * t * 3 * d + head * hd, k = q + d, v = q + 2 * d
+            let dq = dx + batch * t * 3 * d + head * hd, dk = dq + d, dv = dq + 2 * d
+            let dO = g + batch * t * d + head * hd                                // rows d apart
+            let p = UnsafePointer(weights.blocks[task])
+            BufferPool.withScratch(t * t) { ds in
+                withDroppedWeights(t * t, keep == nil) { pdb in
+                    for rb in stride(from: 0, to: t, by: attentionRowBlock) {
+                        let (r1, m) = (min(rb + attentionRowBlock, t), min(attentionRowBlock, t - rb))
+                        gemm(m: m, n: r1, k: hd, a: dO + rb * d, lda: d, transA: false, b: v, ldb: 3 * d, transB: true,
+                             c: ds + rb * t, ldc: t, accumulate: false)                    // dP' = dO·Vᵀ
+                        if let keep {                                                     // through dropout
+                            for i in rb..<r1 {
+                                for j in 0...i {
+                                    ds[i * t + j] *= keep[task * t * t + i * t + j]
+                                    pdb![i * t + j] = p[i * t + j] * keep[task * t * t + i * t + j]
                                 }
                             }
                         }
+                        let weightsBlock = (pdb.map { UnsafePointer($0) } ?? p) + rb * t
+                        gemm(m: r1, n: hd, k: m, a: weightsBlock, lda: t, transA: true,
+                             b: dO + rb * d, ldb: d, transB: false, c: dv, ldc: 3 * d, accumulate: true)   // dV += P'ᵀ·dO
+                        for i in rb..<r1 {                                                // dS = P ⊙ (dP − Σ P·dP) / √hd
+                            let (row, grad) = (p + i * t, ds + i * t)
+                            var total: Float = 0
+                            for j in 0...i { total += row[j] * grad[j] }
+                            for j in 0...i { grad[j] = row[j] * (grad[j] - total) / root }
+                            (grad + i + 1).update(repeating: 0, count: r1 - i - 1)
+                        }
+                        gemm(m: m, n: hd, k: r1, a: ds + rb * t, lda: t, transA: false, b: k, ldb: 3 * d, transB: false,
+                             c: dq + rb * 3 * d, ldc: 3 * d, accumulate: false)                  // dQ = dS·K
+                        gemm(m: r1, n: hd, k: m, a: ds + rb * t, lda: t, transA: true, b: q + rb * 3 * d, ldb: 3 * d,
+                             transB: false, c: dk, ldc: 3 * d, accumulate: true)                 // dK += dSᵀ·Q
                     }
                 }
             }
         }
     }
     return dqkv
-}
-
-// MARK: - Attention over a KV cache
-
-extension Tensor {
-    /// Causal attention of new queries (B, heads, Tq, hd) — the last Tq of `length` positions —
-    /// over keys and values kept in cache storage laid out (B, heads, capacity, hd), of which
-    /// the first `length` positions are filled. Read in place: nothing is concatenated or
-    /// transposed. Returns the context (B, heads, Tq, hd) and the weights (B, heads, Tq, length).
-    /// For inference: the result carries no gradient.
-    public static func cachedCausalAttention(queries q: Tensor, keys: [Float], values: [Float], capacity: Int, length: Int)
-        -> (context: Tensor, weights: Tensor) {
-        precondition(q.rank == 4, "cachedCausalAttention: queries must be (B, heads, Tq, hd), got \(describeShape(q.shape))")
-        let (b, h, tq, hd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
-        precondition(tq <= length && length <= capacity && keys.count == b * h * capacity * hd && values.count == keys.count,
-                     "cachedCausalAttention: \(tq) queries, \(length) cached of capacity \(capacity), storage of \(keys.count) for \(describeShape(q.shape))")
-        let t = length
-        let scale = 1 / Float(hd).squareRoot()
-        var weights = BufferPool.uninitialized(b * h * tq * t)
-        var context = BufferPool.uninitialized(b * h * tq * hd)
-        q.data.withUnsafeBufferPointer { qb in
-            keys.withUnsafeBufferPointer { kb in
-                values.withUnsafeBufferPointer { vb in
-                    weights.withUnsafeMutableBufferPointer { wb in
-                        context.withUnsafeMutableBufferPointer { cb in
-                            let (qp, kp, vp, wp, cp) = (qb.baseAddress!, kb.baseAddress!, vb.baseAddress!, wb.baseAddress!, cb.baseAddress!)
-                            parallelFor(b * h) { bh in
-                                let scores = wp + bh * tq * t
-                                gemm(m: tq, n: t, k: hd, a: qp + bh * tq * hd, lda: hd, transA: false,
-                                     b: kp + bh * capacity * hd, ldb: hd, transB: true, c: scores, ldc: t, accumulate: false)   // Q·Kᵀ
-                                for i in 0..<tq {
-                                    let row = scores + i * t
-                                    let visible = t - tq + i + 1                      // query i sits at position t − tq + i
-                                    var j = 0
-                                    while j < visible { store16(load16(row, j, visible) * scale, row, j, visible); j += 16 }
-                                    softmaxInPlace(row, visible)
-                                    (row + visible).update(repeating: 0, count: t - visible)
-                                }
-                                gemm(m: tq, n: hd, k: t, a: scores, lda: t, transA: false,
-                                     b: vp + bh * capacity * hd, ldb: hd, transB: false, c: cp + bh * tq * hd, ldc: hd, accumulate: false)   // P·V
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return (Tensor(shape: [b, h, tq, hd], data: context), Tensor(shape: [b, h, tq, t], data: weights))
-    }
 }

@@ -231,7 +231,7 @@ struct TensorText {
         let shape = tensor.shape, strides = tensor.strides
         var out: [Float] = []
         func walk(_ axis: Int, _ offset: Int) {
-            if axis == shape.count { out.append(tensor.data[offset]); return }
+            if axis == shape.count { out.append(tensor.storage.element(offset)); return }
             let n = shape[axis]
             let kept = n > 2 * edgeItems ? Array(0..<edgeItems) + Array((n - edgeItems)..<n) : Array(0..<n)
             for i in kept { walk(axis + 1, offset + i * strides[axis]) }

@@ -20,20 +20,20 @@ extension Tensor {
         let product = Tensor.batchedProduct(a, b, batch: batch, m: m, n: n, k: k)
         if rank == 1 { outShape.remove(at: outShape.count - 2) }
         if other.rank == 1 { outShape.removeLast() }
-        let result = Tensor(shape: outShape, data: product)
+        let result = Tensor(shape: outShape, storage: product)
         let name = rank == 1 && other.rank == 1 ? "dot" : other.rank == 1 ? "mv" : batch.isEmpty ? "mm" : "bmm"
         // Recorded against the 2-D views a and b, whose own graph leads back to self and other.
         return result.record(name, [a, b]) { g in
-            let g3 = Tensor(sharing: g, shape: batch + [m, n])
+            let g3 = Tensor(shape: batch + [m, n], storage: g.storage)
             if a.requiresGrad {
                 // dA = dC · Bᵀ, summed back over axes where A was broadcast
                 let full = Tensor.batchedProduct(g3, b, batch: batch, m: m, n: k, k: n, transB: true)
-                a.accumulateGrad(Tensor(shape: batch + [m, k], data: full).sum(toShape: a.shape))
+                a.accumulateGrad(Tensor(shape: batch + [m, k], storage: full).sum(toShape: a.shape))
             }
             if b.requiresGrad {
                 // dB = Aᵀ · dC
                 let full = Tensor.batchedProduct(a, g3, batch: batch, m: k, n: n, k: m, transA: true)
-                b.accumulateGrad(Tensor(shape: batch + [k, n], data: full).sum(toShape: b.shape))
+                b.accumulateGrad(Tensor(shape: batch + [k, n], storage: full).sum(toShape: b.shape))
             }
         }
     }
@@ -41,37 +41,33 @@ extension Tensor {
     /// Multiplies every batch item of `a` by the matching (broadcast) item of `b` with `gemm`.
     /// `transA`/`transB` say that `a`/`b` hold the transposed matrices (k × m, n × k).
     static func batchedProduct(_ a: Tensor, _ b: Tensor, batch: [Int], m: Int, n: Int, k: Int,
-                               transA: Bool = false, transB: Bool = false) -> [Float] {
+                               transA: Bool = false, transB: Bool = false) -> TensorStorage {
         let batchCount = batch.product
-        var out = BufferPool.uninitialized(batchCount * m * n)   // gemm writes every element
-        if out.isEmpty { return out }
+        let out = TensorStorage(uninitialized: batchCount * m * n)   // gemm writes every element
+        if out.count == 0 { return out }
         let stridesA = broadcastStrides(Array(a.shape.dropLast(2)), to: batch)
         let stridesB = broadcastStrides(Array(b.shape.dropLast(2)), to: batch)
         let lda = transA ? m : k, ldb = transB ? k : n
-        a.data.withUnsafeBufferPointer { ap in
-            b.data.withUnsafeBufferPointer { bp in
-                out.withUnsafeMutableBufferPointer { cp in
-                    // A right operand shared by every batch item (x · W): one tall product.
-                    if !transA, stridesB.allSatisfy({ $0 == 0 }), stridesA == contiguousStrides(batch).map({ $0 }) || batch.isEmpty {
-                        gemm(m: batchCount * m, n: n, k: k, a: ap.baseAddress!, lda: lda, transA: false,
-                             b: bp.baseAddress!, ldb: ldb, transB: transB, c: cp.baseAddress!, ldc: n, accumulate: false)
-                        return
-                    }
-                    var index = [Int](repeating: 0, count: batch.count)
-                    for item in 0..<batchCount {
-                        var offA = 0, offB = 0, rem = item
-                        for d in stride(from: batch.count - 1, through: 0, by: -1) {
-                            index[d] = rem % batch[d]
-                            rem /= batch[d]
-                            offA += index[d] * stridesA[d]
-                            offB += index[d] * stridesB[d]
-                        }
-                        gemm(m: m, n: n, k: k,
-                             a: ap.baseAddress! + offA * m * k, lda: lda, transA: transA,
-                             b: bp.baseAddress! + offB * k * n, ldb: ldb, transB: transB,
-                             c: cp.baseAddress! + item * m * n, ldc: n, accumulate: false)
-                    }
+        withPointers(a, b, out) { ap, bp, cp in
+            // A right operand shared by every batch item (x · W): one tall product.
+            if !transA, stridesB.allSatisfy({ $0 == 0 }), stridesA == contiguousStrides(batch).map({ $0 }) || batch.isEmpty {
+                gemm(m: batchCount * m, n: n, k: k, a: ap, lda: lda, transA: false,
+                     b: bp, ldb: ldb, transB: transB, c: cp, ldc: n, accumulate: false)
+                return
+            }
+            var index = [Int](repeating: 0, count: batch.count)
+            for item in 0..<batchCount {
+                var offA = 0, offB = 0, rem = item
+                for d in stride(from: batch.count - 1, through: 0, by: -1) {
+                    index[d] = rem % batch[d]
+                    rem /= batch[d]
+                    offA += index[d] * stridesA[d]
+                    offB += index[d] * stridesB[d]
                 }
+                gemm(m: m, n: n, k: k,
+                     a: ap + offA * m * k, lda: lda, transA: transA,
+                     b: bp + offB * k * n, ldb: ldb, transB: transB,
+                     c: cp + item * m * n, ldc: n, accumulate: false)
             }
         }
         return out
@@ -86,57 +82,48 @@ extension Tensor {
                      "linear: input \(describeShape(x.shape)) × weight \(describeShape(weight.shape)): input features \(x.shape.last ?? 0) and \(inFeatures) differ")
         if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(describeShape(bias.shape)) does not match \(outFeatures) outputs") }
         let rows = x.count / Swift.max(inFeatures, 1)
-        var out = BufferPool.uninitialized(rows * outFeatures)   // the bias or gemm writes every element
+        let out = TensorStorage(uninitialized: rows * outFeatures)   // the bias or gemm writes every element
         if let bias {
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<rows { (o.baseAddress! + r * outFeatures).update(from: bias.data, count: outFeatures) }
+            withPointers(bias, out) { b, o in
+                for r in 0..<rows { (o + r * outFeatures).update(from: b, count: outFeatures) }
             }
         }
         if rows > 0 {
-            x.data.withUnsafeBufferPointer { xp in
-                weight.data.withUnsafeBufferPointer { wp in
-                    out.withUnsafeMutableBufferPointer { o in
-                        gemm(m: rows, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures, transA: false,
-                             b: wp.baseAddress!, ldb: inFeatures, transB: true, c: o.baseAddress!, ldc: outFeatures,
-                             accumulate: bias != nil)
-                    }
-                }
+            withPointers(x, weight, out) { xp, wp, o in
+                gemm(m: rows, n: outFeatures, k: inFeatures, a: xp, lda: inFeatures, transA: false,
+                     b: wp, ldb: inFeatures, transB: true, c: o, ldc: outFeatures, accumulate: bias != nil)
             }
         }
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let inputs = [x, weight] + [bias].compactMap { $0 }
         // PyTorch's names for what F.linear does: addmm (2-D with bias), mm, or a view of either
         let name = x.rank <= 2 ? (bias != nil ? "addmm" : "mm") : (bias != nil ? "view" : "unsafeView")
-        return Tensor(shape: outShape, data: out).record(name, inputs) { g in
+        return Tensor(shape: outShape, storage: out).record(name, inputs) { g in
             guard rows > 0 else { return }
-            g.data.withUnsafeBufferPointer { gp in
-                if x.requiresGrad {
-                    // dx = g · W : (rows, out) × (out, in)
-                    var dx = BufferPool.uninitialized(x.count)
-                    weight.data.withUnsafeBufferPointer { wp in
-                        dx.withUnsafeMutableBufferPointer { d in
-                            gemm(m: rows, n: inFeatures, k: outFeatures, a: gp.baseAddress!, lda: outFeatures, transA: false,
-                                 b: wp.baseAddress!, ldb: inFeatures, transB: false, c: d.baseAddress!, ldc: inFeatures, accumulate: false)
-                        }
-                    }
-                    x.accumulateGrad(dx)
+            if x.requiresGrad {
+                // dx = g · W : (rows, out) × (out, in)
+                let dx = TensorStorage(uninitialized: x.count)
+                withPointers(g, weight, dx) { gp, wp, d in
+                    gemm(m: rows, n: inFeatures, k: outFeatures, a: gp, lda: outFeatures, transA: false,
+                         b: wp, ldb: inFeatures, transB: false, c: d, ldc: inFeatures, accumulate: false)
                 }
-                if weight.requiresGrad {
-                    // dW = gᵀ · x : (out, rows) × (rows, in)
-                    var dw = BufferPool.uninitialized(weight.count)
-                    x.data.withUnsafeBufferPointer { xp in
-                        dw.withUnsafeMutableBufferPointer { d in
-                            gemm(m: outFeatures, n: inFeatures, k: rows, a: gp.baseAddress!, lda: outFeatures, transA: true,
-                                 b: xp.baseAddress!, ldb: inFeatures, transB: false, c: d.baseAddress!, ldc: inFeatures, accumulate: false)
-                        }
-                    }
-                    weight.accumulateGrad(dw)
+                x.accumulateGrad(dx)
+            }
+            if weight.requiresGrad {
+                // dW = gᵀ · x : (out, rows) × (rows, in)
+                let dw = TensorStorage(uninitialized: weight.count)
+                withPointers(g, x, dw) { gp, xp, d in
+                    gemm(m: outFeatures, n: inFeatures, k: rows, a: gp, lda: outFeatures, transA: true,
+                         b: xp, ldb: inFeatures, transB: false, c: d, ldc: inFeatures, accumulate: false)
                 }
-                if let bias, bias.requiresGrad {
-                    var db = BufferPool.zeros(outFeatures)
-                    for r in 0..<rows { for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] } }
-                    bias.accumulateGrad(db)
+                weight.accumulateGrad(dw)
+            }
+            if let bias, bias.requiresGrad {
+                let db = TensorStorage(zeros: outFeatures)
+                withPointers(g, db) { gp, d in
+                    for r in 0..<rows { for j in 0..<outFeatures { d[j] += gp[r * outFeatures + j] } }
                 }
+                bias.accumulateGrad(db)
             }
         }
     }

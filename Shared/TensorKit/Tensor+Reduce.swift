@@ -38,10 +38,10 @@ extension Tensor {
     /// The sum of all elements, as a 0-d tensor.
     public func sum() -> Tensor {
         var s: Float = 0
-        data.withUnsafeBufferPointer { for v in $0 { s += v } }
+        withUnsafeBufferPointer { for v in $0 { s += v } }
         let input = self
-        return Tensor(shape: [], data: [s]).record("sum", [self]) { g in
-            input.accumulateGrad([Float](repeating: g.data[0], count: input.count))
+        return Tensor(scalar: s).record("sum", [self]) { g in
+            input.accumulateGrad(TensorStorage(repeating: g.item, count: input.count))
         }
     }
 
@@ -49,8 +49,8 @@ extension Tensor {
     public func sum(axis: Int, keepDim: Bool = false) -> Tensor {
         let ax = normalizeAxis(axis, op: "sum")
         let layout = AxisLayout(shape, axis: ax)
-        var out = BufferPool.zeros(layout.outer * layout.inner)
-        data.withUnsafeBufferPointer { x in
+        let out = TensorStorage(zeros: layout.outer * layout.inner)
+        withPointers(self, out) { x, out in
             reduceAlong(layout) { o, base, step in
                 var s: Float = 0
                 for i in 0..<layout.n { s += x[base + i * step] }
@@ -58,7 +58,7 @@ extension Tensor {
             }
         }
         let input = self
-        return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out).record("sum", [self]) { g in
+        return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, storage: out).record("sum", [self]) { g in
             input.accumulateGrad(g.reshape(layout.keptShape).expand(to: input.shape))
         }
     }
@@ -79,11 +79,16 @@ extension Tensor {
         let ax = normalizeAxis(axis, op: "max")
         let layout = AxisLayout(shape, axis: ax)
         let winners = argmaxOffsets(layout)
-        let out = winners.map { data[$0] }
+        let out = TensorStorage(uninitialized: winners.count)
+        withPointers(self, out) { x, out in
+            for (k, off) in winners.enumerated() { out[k] = x[off] }
+        }
         let input = self
-        return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out).record("max", [self]) { g in
-            var back = BufferPool.zeros(input.count)
-            for (k, off) in winners.enumerated() { back[off] += g.data[k] }
+        return Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, storage: out).record("max", [self]) { g in
+            let back = TensorStorage(zeros: input.count)
+            withPointers(g, back) { gp, back in
+                for (k, off) in winners.enumerated() { back[off] += gp[k] }
+            }
             input.accumulateGrad(back)
         }
     }
@@ -101,11 +106,11 @@ extension Tensor {
     /// The flat index of the largest element.
     public func argmax() -> Int { reshape([count]).argmax(axis: 0)[0] }
 
-    /// Offsets in `data` of the maximal element of each reduced line (NaN counts as largest).
+    /// Offsets in storage of the maximal element of each reduced line (NaN counts as largest).
     private func argmaxOffsets(_ layout: AxisLayout) -> [Int] {
         precondition(layout.n > 0, "max: cannot reduce an axis of size 0 (shape \(describeShape(shape)))")
         var winners = [Int](repeating: 0, count: layout.outer * layout.inner)
-        data.withUnsafeBufferPointer { x in
+        withUnsafeBufferPointer { x in
             reduceAlong(layout) { o, base, step in
                 var best = base
                 for i in 1..<layout.n {
@@ -131,31 +136,25 @@ extension Tensor {
         return ((centered * centered).sum(axis: ax, keepDim: keepDim) / divisor).renamed("var")
     }
 
-    /// log(Σ exp(x)) along `axis`, computed stably by subtracting the maximum first.
+    /// log(Σ exp(x)) along `axis`, computed stably by subtracting the maximum first (by the
+    /// softmax kernel's `rowLogSumExp`).
     public func logsumexp(axis: Int, keepDim: Bool = false) -> Tensor {
         let ax = normalizeAxis(axis, op: "logsumexp")
         let layout = AxisLayout(shape, axis: ax)
-        var out = BufferPool.zeros(layout.outer * layout.inner)
-        data.withUnsafeBufferPointer { x in
-            reduceAlong(layout) { o, base, step in
-                var m = -Float.infinity
-                for i in 0..<layout.n { m = Swift.max(m, x[base + i * step]) }
-                if m == -.infinity { out[o] = -.infinity; return }
-                var s: Float = 0
-                for i in 0..<layout.n { s += Foundation.exp(x[base + i * step] - m) }
-                out[o] = m + Foundation.log(s)
-            }
+        let out = TensorStorage(uninitialized: layout.outer * layout.inner)
+        withPointers(self, out) { x, out in
+            alongAxis(layout, x, out, resultsPerLine: 1) { line, n, result in result[0] = rowLogSumExp(line, n) }   // the softmax kernel's
         }
         let input = self
-        let result = Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, data: out)
+        let result = Tensor(shape: keepDim ? layout.keptShape : layout.droppedShape, storage: out)
         return result.record("logsumexp", [self]) { g in
             // d/dx logsumexp = softmax(x)
-            var back = BufferPool.zeros(input.count)
-            input.data.withUnsafeBufferPointer { x in
+            let back = TensorStorage(zeros: input.count)
+            withPointers(input, g, out, back) { x, gp, out, back in
                 input.reduceAlong(layout) { o, base, step in
                     for i in 0..<layout.n {
                         let off = base + i * step
-                        back[off] = g.data[o] * Foundation.exp(x[off] - out[o])
+                        back[off] = gp[o] * Foundation.exp(x[off] - out[o])
                     }
                 }
             }

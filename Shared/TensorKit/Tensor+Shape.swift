@@ -20,8 +20,8 @@ extension Tensor {
                      "reshape: shape \(describeShape(shape)) (\(count) elements) cannot become \(describeShape(newShape))")
         if target == shape { return self }
         let input = self
-        return Tensor(sharing: self, shape: target).record("view", [self]) { g in
-            input.accumulateGrad(Tensor(sharing: g, shape: input.shape))
+        return Tensor(shape: target, storage: storage).record("view", [self]) { g in
+            input.accumulateGrad(g.storage)
         }
     }
 
@@ -63,18 +63,16 @@ extension Tensor {
         let outShape = order.map { shape[$0] }
         let inStrides = strides
         let readStrides = order.map { inStrides[$0] }
-        var out = BufferPool.uninitialized(count)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                forEachRow(outShape, readStrides, readStrides) { o, i, step, _, _, n in
-                    for j in 0..<n { dst[o + j] = src[i + j * step] }
-                }
+        let out = TensorStorage(uninitialized: count)
+        withPointers(self, out) { src, dst in
+            forEachRow(outShape, readStrides, readStrides) { o, i, step, _, _, n in
+                for j in 0..<n { dst[o + j] = src[i + j * step] }
             }
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, axis) in order.enumerated() { inverse[axis] = i }
         let input = self
-        return Tensor(shape: outShape, data: out).record("permute", [self]) { g in
+        return Tensor(shape: outShape, storage: out).record("permute", [self]) { g in
             input.accumulateGrad(g.permute(inverse))
         }
     }
@@ -125,21 +123,19 @@ extension Tensor {
         let inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
         outShape[ax] = indices.count
-        var out = BufferPool.zeros(outer * indices.count * inner)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for o in 0..<outer {
-                    for (k, i) in indices.enumerated() {
-                        let from = (o * n + i) * inner, to = (o * indices.count + k) * inner
-                        for j in 0..<inner { dst[to + j] = src[from + j] }
-                    }
+        let out = TensorStorage(zeros: outer * indices.count * inner)
+        withPointers(self, out) { src, dst in
+            for o in 0..<outer {
+                for (k, i) in indices.enumerated() {
+                    let from = (o * n + i) * inner, to = (o * indices.count + k) * inner
+                    for j in 0..<inner { dst[to + j] = src[from + j] }
                 }
             }
         }
         let input = self
-        return Tensor(shape: outShape, data: out).record("indexSelect", [self]) { g in
-            var back = BufferPool.zeros(input.count)
-            g.data.withUnsafeBufferPointer { gp in
+        return Tensor(shape: outShape, storage: out).record("indexSelect", [self]) { g in
+            let back = TensorStorage(zeros: input.count)
+            withPointers(g, back) { gp, back in
                 for o in 0..<outer {
                     for (k, i) in indices.enumerated() {
                         let to = (o * n + i) * inner, from = (o * indices.count + k) * inner
@@ -157,15 +153,15 @@ extension Tensor {
     public func scatterRows(_ rows: [Int], count: Int) -> Tensor {
         precondition(rank >= 1 && rows.count == shape[0], "scatterRows: \(rows.count) row indices for shape \(describeShape(shape))")
         let inner = shape[1...].reduce(1, *)
-        var out = BufferPool.zeros(count * inner)
-        data.withUnsafeBufferPointer { src in
+        for r in rows { precondition(r >= 0 && r < count, "scatterRows: row \(r) is out of range for \(count) rows") }
+        let out = TensorStorage(zeros: count * inner)
+        withPointers(self, out) { src, out in
             for (k, r) in rows.enumerated() {
-                precondition(r >= 0 && r < count, "scatterRows: row \(r) is out of range for \(count) rows")
                 for j in 0..<inner { out[r * inner + j] += src[k * inner + j] }
             }
         }
         let input = self
-        return Tensor(shape: [count] + shape[1...], data: out).record("indexAdd", [self]) { g in
+        return Tensor(shape: [count] + shape[1...], storage: out).record("indexAdd", [self]) { g in
             input.accumulateGrad(g.indexSelect(0, rows))
         }
     }
@@ -193,11 +189,16 @@ extension Tensor {
             }
             sourceOffsets[flat] = off
         }
-        let out = sourceOffsets.map { data[$0] }
+        let out = TensorStorage(uninitialized: index.count)
+        withPointers(self, out) { src, out in
+            for (k, off) in sourceOffsets.enumerated() { out[k] = src[off] }
+        }
         let input = self
-        return Tensor(shape: indexShape, data: out).record("gather", [self]) { g in
-            var back = BufferPool.zeros(input.count)
-            for (k, off) in sourceOffsets.enumerated() { back[off] += g.data[k] }
+        return Tensor(shape: indexShape, storage: out).record("gather", [self]) { g in
+            let back = TensorStorage(zeros: input.count)
+            withPointers(g, back) { gp, back in
+                for (k, off) in sourceOffsets.enumerated() { back[off] += gp[k] }
+            }
             input.accumulateGrad(back)
         }
     }
@@ -218,20 +219,22 @@ extension Tensor {
         let rowWidth = inners.reduce(0, +)
         var outShape = first.shape
         outShape[ax] = tensors.map { $0.shape[ax] }.reduce(0, +)
-        var out = BufferPool.zeros(outer * rowWidth)
+        let out = TensorStorage(zeros: outer * rowWidth)
         var column = 0
         for (t, w) in zip(tensors, inners) {
-            t.data.withUnsafeBufferPointer { src in
+            withPointers(t, out) { src, out in
                 for o in 0..<outer { for j in 0..<w { out[o * rowWidth + column + j] = src[o * w + j] } }
             }
             column += w
         }
-        return Tensor(shape: outShape, data: out).record("cat", tensors) { g in
+        return Tensor(shape: outShape, storage: out).record("cat", tensors) { g in
             var column = 0
             for (t, w) in zip(tensors, inners) {
                 if t.requiresGrad {
-                    var back = BufferPool.zeros(t.count)
-                    for o in 0..<outer { for j in 0..<w { back[o * w + j] = g.data[o * rowWidth + column + j] } }
+                    let back = TensorStorage(uninitialized: t.count)
+                    withPointers(g, back) { gp, back in
+                        for o in 0..<outer { for j in 0..<w { back[o * w + j] = gp[o * rowWidth + column + j] } }
+                    }
                     t.accumulateGrad(back)
                 }
                 column += w

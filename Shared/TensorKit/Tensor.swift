@@ -12,8 +12,12 @@
 public final class Tensor {
     /// The size of each axis, outermost first. A scalar has shape `[]`.
     public let shape: [Int]
-    /// The elements in row-major order; `data.count == shape.product`.
-    public var data: [Float]
+    /// The memory holding the elements in row-major order. Shared with reshape views,
+    /// detached tensors and gradients that equal another tensor; see `TensorStorage`.
+    public internal(set) var storage: TensorStorage
+    /// How many times the elements have been written since the tensor was made. Autograd
+    /// notes it when an op uses the tensor and checks it before the op's gradient needs it.
+    public internal(set) var version = 0
 
     // MARK: Autograd state (see Autograd.swift)
 
@@ -23,30 +27,41 @@ public final class Tensor {
     public var grad: Tensor?
     /// The tensors this one was computed from (empty for leaves).
     var inputs: [Tensor] = []
+    /// Their versions when this one was computed.
+    var inputVersions: [Int] = []
     /// Adds this tensor's gradient into its inputs' gradients.
     var backwardFn: ((Tensor) -> Void)?
     /// The op that made this tensor, for error messages and graph printing.
     public internal(set) var op: String = "leaf"
-    /// Set when other tensors share `data` (see BufferPool.swift).
-    var share: SharedStorage?
 
-    /// Makes a tensor of the given shape from row-major `data`.
-    public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
+    /// A tensor of the given shape over `storage` (which must hold as many elements), shared
+    /// as it is: nothing is copied.
+    ///
+    ///     let out = TensorStorage(uninitialized: 6)        // an op writes every element…
+    ///     let y = Tensor(shape: [2, 3], storage: out)      // …then wraps them
+    public init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative size in shape \(shape)")
-        precondition(shape.product == data.count,
-                     "Tensor: shape \(shape) holds \(shape.product) elements but data has \(data.count)")
+        precondition(shape.product == storage.count,
+                     "Tensor: shape \(shape) holds \(shape.product) elements but the storage has \(storage.count)")
         self.shape = shape
-        self.data = data
+        self.storage = storage
         self.requiresGrad = requiresGrad
     }
 
-    deinit {
-        giveStorageBack()
+    /// Makes a tensor of the given shape from row-major `data` (copied into its storage).
+    ///
+    ///     let x = Tensor(shape: [2, 2], data: [1, 2, 3, 4])
+    public convenience init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative size in shape \(shape)")
+        precondition(shape.product == data.count,
+                     "Tensor: shape \(shape) holds \(shape.product) elements but data has \(data.count)")
+        self.init(shape: shape, storage: TensorStorage(copying: data), requiresGrad: requiresGrad)
     }
 
     /// A tensor of `shape` whose elements are all `value`.
     public convenience init(shape: [Int], repeating value: Float, requiresGrad: Bool = false) {
-        self.init(shape: shape, data: [Float](repeating: value, count: shape.product), requiresGrad: requiresGrad)
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative size in shape \(shape)")
+        self.init(shape: shape, storage: TensorStorage(repeating: value, count: shape.product), requiresGrad: requiresGrad)
     }
 
     /// A 0-dimensional tensor holding one number.
@@ -78,7 +93,7 @@ public final class Tensor {
     /// The number of axes.
     public var rank: Int { shape.count }
     /// The number of elements.
-    public var count: Int { data.count }
+    public var count: Int { storage.count }
 
     /// The size of axis `axis`; negative axes count from the end.
     public func size(_ axis: Int) -> Int { shape[normalizeAxis(axis)] }
@@ -86,10 +101,10 @@ public final class Tensor {
     /// The one element of a single-element tensor.
     public var item: Float {
         precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
-        return data[0]
+        return storage.element(0)
     }
 
-    /// Row-major strides: how far apart in `data` neighbours along each axis are.
+    /// Row-major strides: how far apart in storage neighbours along each axis are.
     public var strides: [Int] { contiguousStrides(shape) }
 
     /// Turns a possibly negative axis into 0..<rank, or stops with a message naming the op.
@@ -99,10 +114,14 @@ public final class Tensor {
         return a
     }
 
-    /// The element at a full index, e.g. `x[1, 2]`.
+    /// The element at a full index, e.g. `x[1, 2]`. Setting one is a write (see
+    /// `withUnsafeMutableBufferPointer`).
     public subscript(index: Int...) -> Float {
-        get { data[flatIndex(index)] }
-        set { data[flatIndex(index)] = newValue }
+        get { storage.element(flatIndex(index)) }
+        set {
+            let flat = flatIndex(index)
+            withUnsafeMutableBufferPointer { $0[flat] = newValue }
+        }
     }
 
     func flatIndex(_ index: [Int]) -> Int {
@@ -120,7 +139,8 @@ public final class Tensor {
     public var rows: [[Float]] {
         precondition(rank == 2, "rows: needs a 2-D tensor, got shape \(shape)")
         let n = shape[1]
-        return (0..<shape[0]).map { Array(data[$0 * n ..< ($0 + 1) * n]) }
+        let elements = data
+        return (0..<shape[0]).map { Array(elements[$0 * n ..< ($0 + 1) * n]) }
     }
 }
 

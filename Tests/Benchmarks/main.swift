@@ -36,8 +36,8 @@ func benchmarkMatmul(_ n: Int) {
     let a = g.rand([n, n]), b = g.rand([n, n])
     var c = [Float](repeating: 0, count: n * n)
     let seconds = meanTime {
-        a.data.withUnsafeBufferPointer { ap in
-            b.data.withUnsafeBufferPointer { bp in
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
                     gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, transA: false,
                          b: bp.baseAddress!, ldb: n, transB: false, c: cp.baseAddress!, ldc: n, accumulate: false)
@@ -95,7 +95,7 @@ func benchmarkTrain(_ name: String, profileSteps: Int? = nil, context: Int = 128
     // rather than from dead tensors (BufferPool): 0 means a step reuses all its storage.
     BufferPool.resetStatistics()
     for _ in 0..<4 { step() }
-    report(label + "-fresh-buffers-per-step", Double(BufferPool.statistics.fresh + BufferPool.statistics.copied) / 4, "buffers")
+    report(label + "-fresh-buffers-per-step", Double(BufferPool.statistics.fresh) / 4, "buffers")
 }
 
 /// Cached decoding deep into the context: after a prompt of `context` − 16 random tokens has
@@ -153,6 +153,8 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("generate-gpt2-124m-cache-at-1024", { benchmarkGenerateAtContext(1024) }),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
+    ("generate-smollm2-135m-shape", { benchmarkGeneratePublishedShape("smollm2-135m", smolLM2Shape) }),       // PublishedModelShapes.swift
+    ("generate-qwen2.5-0.5b-shape", { benchmarkGeneratePublishedShape("qwen2.5-0.5b", qwen25HalfBShape) }),
     ("profile-forward", profileForward),
     ("profile-train-char", {
         let steps = ProcessInfo.processInfo.environment["PROFILE_STEPS"].flatMap { Int($0) } ?? 2
@@ -160,6 +162,7 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     }),
 ]
 
+keepFreedMemory()      // freed memory is kept for reuse (glibc): see TensorKit's Allocator.swift
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--only", arguments.count == 2 {
     // one benchmark in this process (the parent below starts one process per benchmark)

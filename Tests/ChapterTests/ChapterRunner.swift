@@ -35,9 +35,11 @@ struct ChapterRun {
     let status: Int32
 }
 
-/// Runs `chapter` with `arguments` from the package root and waits for it. With `input`, that
-/// text is its standard input (then the end of input), as from a pipe.
-func runChapter(_ chapter: String, _ arguments: [String] = [], input: String? = nil, timeout: TimeInterval = 300) throws -> ChapterRun {
+/// Runs `chapter` with `arguments` from the package root and waits for it; `environment` adds
+/// to (or replaces) the test's own environment variables. With `input`, that text is its
+/// standard input (then the end of input), as from a pipe.
+func runChapter(_ chapter: String, _ arguments: [String] = [], environment: [String: String] = [:], input: String? = nil,
+                timeout: TimeInterval = 300) throws -> ChapterRun {
     let executable = productsDirectory.appendingPathComponent(chapter)
     guard FileManager.default.fileExists(atPath: executable.path) else {
         throw XCTSkip("\(chapter) is not built at \(executable.path)")
@@ -46,6 +48,7 @@ func runChapter(_ chapter: String, _ arguments: [String] = [], input: String? = 
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = packageRoot
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

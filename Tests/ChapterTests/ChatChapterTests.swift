@@ -1,4 +1,4 @@
-// Chapter 13 `chat MODEL_DIR`, driven from a pipe on the tiny Qwen2 chat model (hf/qwen2-chat:
+// Chapter 13 `chat MODEL`, driven from a pipe on the tiny Qwen2 chat model (hf/qwen2-chat:
 // ChatML template, Qwen2-style tokenizer.json, a context of 256 tokens). Every reply is checked
 // against the course's own uncached generation (`generate --prompt … --no-cache`) on the same
 // templated conversation, and the first against transformers' greedy generate() (greedy.json).
@@ -18,7 +18,7 @@ final class ChatChapterTests: XCTestCase {
         try JSONSerialization.jsonObject(with: Data(contentsOf: chatModel.appendingPathComponent("greedy.json"))) as! [[String: Any]]
     }
 
-    /// Runs `chat MODEL_DIR --json` with `lines` as its input; one JSON object per printed line.
+    /// Runs `chat MODEL --json` with `lines` as its input; one JSON object per printed line.
     func chat(_ lines: [String], _ flags: [String] = [], model: URL? = nil) throws -> (objects: [[String: Any]], run: ChapterRun) {
         let run = try runChapter(chapter, ["chat", (model ?? chatModel).path, "--json", "--no-timing"] + flags,
                                  input: lines.map { $0 + "\n" }.joined())
@@ -265,10 +265,10 @@ final class ChatChapterTests: XCTestCase {
             XCTAssertEqual(run.stdout, "", file: file, line: line)
         }
         try failure(["chat", chatModel.path, "--bogus"], "unknown flag --bogus")
-        try failure(["chat"], "usage: chat MODEL_DIR")
+        try failure(["chat"], "usage: chat MODEL")
         try failure(["chat", "/no/such/model"], "/no/such/model: is not a directory")
         try failure(["chat", chatModel.path, "--prompt", "Hi"], "chat reads its turns from the input, not from --prompt")
-        try failure(["generate", chatModel.path, "--prompt", "Hi", "--system", "x"], "--system is for chat MODEL_DIR")
+        try failure(["generate", chatModel.path, "--prompt", "Hi", "--system", "x"], "--system is for chat MODEL")
         try failure(["chat", fixtures.appendingPathComponent("hf/qwen2-tiny").path], "has no tokenizer")
         let noTemplate = try modelCopy(["chat_template.jinja": ""])
         try FileManager.default.removeItem(at: noTemplate.appendingPathComponent("chat_template.jinja"))

@@ -31,9 +31,10 @@ final class GPT2ReferenceTests: XCTestCase {
         let scale = reference.data.map(abs).max() ?? 0
         let noiseLevel = 1e-6 * (firstGradient.data.map(abs).max() ?? 0)
         var maxdiff: Float = 0, noisy = 0
+        let (gotValues, referenceValues, gradientValues) = (got.data, reference.data, firstGradient.data)
         for i in 0..<got.count {
-            let diff = abs(got.data[i] - reference.data[i])
-            if abs(firstGradient.data[i]) <= noiseLevel && firstGradient.data[i] != 0 {
+            let diff = abs(gotValues[i] - referenceValues[i])
+            if abs(gradientValues[i]) <= noiseLevel && gradientValues[i] != 0 {
                 noisy += 1
                 XCTAssertLessThanOrEqual(diff, 2 * 1e-3 + 1e-6, "\(name)[\(i)] (noise-level gradient)", file: file, line: line)
             } else {

@@ -46,7 +46,7 @@ final class GenerationTests: XCTestCase {
     func testFilters() {
         let logits: [Float] = [4.51, 0.89, -1.90, 6.75, 1.63, -1.62, -1.89, 6.28, 1.79]   // the book's toy vocabulary
         XCTAssertEqual(Sampler().next(logits), 3)                                           // "forward"
-        let p = softmaxProbabilities(logits)
+        let p = softmax(logits)
         XCTAssertEqual(p[3], 0.5721, accuracy: 1e-4)
         XCTAssertEqual(Filters.topK(logits, 3).filter { $0 > -.infinity }.count, 3)
         XCTAssertEqual(Filters.topK(logits, 3)[7], 6.28)
@@ -64,7 +64,7 @@ final class GenerationTests: XCTestCase {
         let sampler = Sampler(greedy: false, seed: 123)
         var counts = [Int](repeating: 0, count: 9)
         for _ in 0..<10_000 { counts[sampler.next(logits)] += 1 }
-        let p = softmaxProbabilities(logits)
+        let p = softmax(logits)
         for i in 0..<9 { XCTAssertEqual(Double(counts[i]) / 10_000, Double(p[i]), accuracy: 0.015) }
         let again = Sampler(greedy: false, seed: 123)
         let first = (0..<20).map { _ in again.next(logits) }

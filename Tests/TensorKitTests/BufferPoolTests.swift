@@ -1,7 +1,7 @@
 import XCTest
 @testable import TensorKit
 
-/// The pool of dead tensors' storage: reuse, zeroing, shared storage, the size limit.
+/// The pool of dead tensors' memory: reuse, zeroing, shared storage, the size limit.
 final class BufferPoolTests: XCTestCase {
     override func setUp() {
         BufferPool.removeAll()
@@ -10,29 +10,36 @@ final class BufferPoolTests: XCTestCase {
 
     override func tearDown() {
         TensorKitConfig.bufferPoolLimit = 1 << 30
+        held = []
         BufferPool.removeAll()
     }
 
-    func address(_ array: [Float]) -> UInt { array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+    /// Storage a test keeps alive until it ends.
+    var held: [TensorStorage] = []
 
-    /// Gives back and takes again a buffer of each of `sizes`, so that the pool keeps every
-    /// buffer of them from now on; then clears the counts.
+    func address(_ storage: TensorStorage) -> UInt { UInt(bitPattern: storage.bytes) }
+
+    /// A tensor of `count` elements over fresh (or pooled) storage.
+    func tensor(_ count: Int) -> Tensor { Tensor(shape: [count], storage: TensorStorage(uninitialized: count)) }
+
+    /// Gives back and takes again (keeping it) a buffer of each of `sizes`, so that the pool
+    /// keeps every buffer of them from now on; then clears the counts.
     func recurring(_ sizes: Int...) {
         for size in sizes {
-            _ = Tensor(shape: [size], data: BufferPool.uninitialized(size))
-            _ = BufferPool.uninitialized(size)
+            _ = tensor(size)
+            held.append(TensorStorage(uninitialized: size))
         }
         BufferPool.resetStatistics()
     }
 
     func testOfASizeNotYetReusedOnlyOneBufferIsKept() {
-        var a: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
-        var b: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+        var a: Tensor? = tensor(5000)
+        var b: Tensor? = tensor(5000)
         a = nil; b = nil
         XCTAssertEqual(BufferPool.statistics.returned, 1, "the second may never be needed")
         XCTAssertEqual(BufferPool.heldBytes, 5000 * 4)
-        a = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))      // reused: the size recurs
-        b = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+        a = tensor(5000)      // reused: the size recurs
+        b = tensor(5000)
         a = nil; b = nil
         XCTAssertEqual(BufferPool.statistics.returned, 3, "now both are kept")
         XCTAssertEqual(BufferPool.statistics.fresh, 3)
@@ -42,29 +49,28 @@ final class BufferPoolTests: XCTestCase {
     func testADeadTensorsStorageServesTheNextTensorOfItsSize() {
         recurring(4096)
         var first: Tensor? = Tensor(shape: [64, 64], repeating: 3)
-        let storage = address(first!.data)
+        let memory = address(first!.storage)
         first = nil
         XCTAssertEqual(BufferPool.statistics.returned, 1)
         XCTAssertEqual(BufferPool.heldBytes, 4096 * 4)
 
-        let reused = BufferPool.uninitialized(4096)
-        XCTAssertEqual(address(reused), storage, "the same memory comes back")
+        let reused = TensorStorage(uninitialized: 4096)
+        XCTAssertEqual(address(reused), memory, "the same memory comes back")
         XCTAssertEqual(BufferPool.statistics.reused, 1)
-        XCTAssertEqual(BufferPool.statistics.copied, 0)
         XCTAssertEqual(BufferPool.heldBytes, 0)
 
         // Another size is not served from it.
-        _ = BufferPool.uninitialized(4097)
-        XCTAssertEqual(BufferPool.statistics.fresh, 1)
+        _ = TensorStorage(uninitialized: 4097)
+        XCTAssertEqual(BufferPool.statistics.fresh, 2, "the first tensor's storage and this one")
     }
 
     func testZerosAreZeroEvenInReusedStorage() {
         recurring(2048)
         var dead: Tensor? = Tensor(shape: [2048], repeating: 7)
         dead = nil
-        let zeros = BufferPool.zeros(2048)
+        let zeros = TensorStorage(zeros: 2048)
         XCTAssertEqual(BufferPool.statistics.reused, 1)
-        XCTAssertEqual(zeros, [Float](repeating: 0, count: 2048))
+        XCTAssertEqual(zeros.array(), [Float](repeating: 0, count: 2048))
     }
 
     func testSmallTensorsAreLeftToTheAllocator() {
@@ -81,8 +87,8 @@ final class BufferPoolTests: XCTestCase {
         var view: Tensor? = source!.reshape([2048])
         source = nil
         XCTAssertEqual(BufferPool.statistics.returned, 0, "the view still uses the storage")
-        var other = BufferPool.uninitialized(2048)
-        other.withUnsafeMutableBufferPointer { $0.update(repeating: 9) }
+        let other = TensorStorage(uninitialized: 2048)
+        XCTAssertNotEqual(address(other), address(view!.storage))
         XCTAssertEqual(view!.data, [Float](repeating: 1, count: 2048), "the view's values are untouched")
         view = nil
         XCTAssertEqual(BufferPool.statistics.returned, 1)
@@ -103,27 +109,27 @@ final class BufferPoolTests: XCTestCase {
         let x = Tensor(shape: [64, 32], repeating: 2).requiringGrad()
         (x * 3).sum().backward()
         let gradient = x.grad!.data
-        // Reuse every free buffer of that size, writing into it.
-        var taken: [[Float]] = []
-        for _ in 0..<4 {
-            var buffer = BufferPool.uninitialized(2048)
-            buffer.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
-            taken.append(buffer)
-        }
+        // Take every free buffer of that size, writing into it.
+        let taken = (0..<4).map { _ in TensorStorage(repeating: -1, count: 2048) }
+        XCTAssertFalse(taken.contains { address($0) == address(x.grad!.storage) })
         XCTAssertEqual(gradient, [Float](repeating: 3, count: 2048))
         XCTAssertEqual(x.grad!.data, [Float](repeating: 3, count: 2048))
-        XCTAssertEqual(BufferPool.statistics.copied, 0, "no shared buffer was handed out")
     }
 
-    func testAnArrayStillHeldOutsideIsCopiedOnItsFirstWrite() {
+    func testWritingIntoSharedStorageGivesTheWriterACopy() {
         recurring(4096)
-        var dead: Tensor? = Tensor(shape: [4096], repeating: 5)
-        let kept = dead!.data          // a plain array, which the pool cannot see
-        dead = nil
-        var reused = BufferPool.uninitialized(4096)
-        reused.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        XCTAssertEqual(kept, [Float](repeating: 5, count: 4096), "copy-on-write protected it")
-        XCTAssertEqual(BufferPool.statistics.copied, 1, "and the pool counted the copy")
+        let source = Tensor(shape: [64, 64], repeating: 5)
+        let view = source.reshape([4096])
+        XCTAssertTrue(view.storage === source.storage, "a reshape shares the storage")
+        view[0] = 7
+        XCTAssertFalse(view.storage === source.storage, "the write copied it")
+        XCTAssertEqual(view[0], 7)
+        XCTAssertEqual(source[0, 0], 5, "the source keeps its values")
+        XCTAssertEqual(BufferPool.statistics.reused, 0, "the copy was fresh memory")
+        let alone = Tensor(shape: [4096], repeating: 1)
+        let before = address(alone.storage)
+        alone[1] = 2
+        XCTAssertEqual(address(alone.storage), before, "storage held by one tensor is written in place")
     }
 
     func testThePoolKeepsToItsLimitLettingGoOfTheOldestSizes() {
@@ -137,19 +143,19 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertEqual(BufferPool.statistics.returned, 5)
         XCTAssertEqual(BufferPool.statistics.released, 2, "the two sizes given back first")
         XCTAssertEqual(BufferPool.heldBytes, (3000 + 2000 + 3500) * 4)
-        _ = BufferPool.uninitialized(4096)
-        _ = BufferPool.uninitialized(3500)
+        BufferPool.resetStatistics()
+        held += [TensorStorage(uninitialized: 4096), TensorStorage(uninitialized: 3500)]
         XCTAssertEqual(BufferPool.statistics.fresh, 1, "4,096 was let go, 3,500 was kept")
         XCTAssertEqual(BufferPool.statistics.reused, 1)
     }
 
     func testASizeLeftBehindIsLetGoOnceOthersKeepBeingAllocated() {
         recurring(5000)
-        var dead: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
+        var dead: Tensor? = tensor(5000)
         dead = nil
         XCTAssertEqual(BufferPool.heldBytes, 5000 * 4)
         // Shapes that keep changing (as when generating without a cache): 5,000 is not needed again.
-        for step in 0..<Int(BufferPool.forgetAfter) + 64 { _ = BufferPool.uninitialized(6000 + step) }
+        for step in 0..<Int(BufferPool.forgetAfter) + 64 { held.append(TensorStorage(uninitialized: 6000 + step)) }
         XCTAssertEqual(BufferPool.heldBytes, 0)
         XCTAssertEqual(BufferPool.statistics.released, 1)
     }
@@ -157,8 +163,8 @@ final class BufferPoolTests: XCTestCase {
     func testInASteadyStateNothingIsForgotten() {
         recurring(5000, 7000)
         for _ in 0..<1000 {
-            var a: Tensor? = Tensor(shape: [5000], data: BufferPool.uninitialized(5000))
-            var b: Tensor? = Tensor(shape: [7000], data: BufferPool.uninitialized(7000))
+            var a: Tensor? = tensor(5000)
+            var b: Tensor? = tensor(7000)
             a = nil; b = nil
         }
         XCTAssertEqual(BufferPool.statistics.fresh, 2, "only the first of each size")
@@ -169,7 +175,7 @@ final class BufferPoolTests: XCTestCase {
     func testInferenceLeavesItsMemoryToTheAllocator() {
         recurring(4096)
         withNoGrad {
-            var t: Tensor? = Tensor(shape: [4096], data: BufferPool.uninitialized(4096))
+            var t: Tensor? = tensor(4096)
             t = nil
             BufferPool.withScratch(4096) { _ in }
         }
@@ -185,7 +191,7 @@ final class BufferPoolTests: XCTestCase {
         TensorKitConfig.bufferPoolLimit = 0
         var t: Tensor? = Tensor(shape: [4096], repeating: 1)
         t = nil
-        _ = BufferPool.uninitialized(4096)
+        _ = TensorStorage(uninitialized: 4096)
         XCTAssertEqual(BufferPool.statistics, BufferPool.Statistics())
         XCTAssertEqual(BufferPool.heldBytes, 0)
     }
@@ -216,7 +222,6 @@ final class BufferPoolTests: XCTestCase {
         let second = step()
         XCTAssertEqual(first, second, "reused storage gives the same bits")
         XCTAssertEqual(BufferPool.statistics.fresh, 0)
-        XCTAssertEqual(BufferPool.statistics.copied, 0)
         XCTAssertGreaterThan(BufferPool.statistics.reused, 3)
     }
 }

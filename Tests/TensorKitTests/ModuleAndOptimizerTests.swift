@@ -56,7 +56,7 @@ final class ModuleAndOptimizerTests: XCTestCase {
 
     func testLoadAndStateDict() throws {
         let source = Model(), target = Model()
-        source.blocks[1].attn.bias!.data = [9, 8]
+        source.blocks[1].attn.bias!.copy(from: [9, 8])
         try target.load(source.stateDict())
         XCTAssertEqual(target.blocks[1].attn.bias!.data, [9, 8])
 
@@ -81,7 +81,7 @@ final class ModuleAndOptimizerTests: XCTestCase {
         let model = Model()
         let state = model.stateDict()
         XCTAssertEqual(state.keys.sorted(), model.namedParameters().map(\.name).sorted())
-        state["h.0.attn.weight"]!.data[0] = 100
+        state["h.0.attn.weight"]!.withUnsafeMutableBufferPointer { $0[0] = 100 }
         XCTAssertEqual(model.blocks[0].attn.weight.data[0], 1)
         XCTAssertFalse(state["wte.weight"]!.requiresGrad)
     }
@@ -205,7 +205,7 @@ final class ModuleAndOptimizerTests: XCTestCase {
         first.step()
         let saved = first.state()
         try second.restore(step: saved.step, tensors: saved.tensors)
-        b.data = a.data
+        b.copy(from: a)
         for (x, opt) in [(a, first), (b, second)] { opt.zeroGrad(); (x * x).sum().backward(); opt.step() }
         XCTAssertEqual(a.data, b.data)
         XCTAssertThrowsError(try second.restore(step: 1, tensors: [:])) { XCTAssertEqual($0 as? ModuleLoadError, .missing(["exp_avg.a"])) }

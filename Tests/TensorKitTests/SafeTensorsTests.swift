@@ -205,6 +205,31 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertTrue(bfloat16ToFloat(0x7FC0).isNaN)
     }
 
+    // MARK: - Half-precision tensors kept as stored
+
+    /// `tensorAsStored` points into the mapped file instead of widening: the same values as
+    /// `tensor(_:)` (numpy's, above), read element by element or widened, with no float32 copy.
+    func testHalfPrecisionTensorsCanStayAsStored() throws {
+        let file = try SafeTensorsFile(contentsOf: fixtureURL("safetensors/dtypes.safetensors"))
+        for (name, form) in [("f16", ElementForm.float16), ("bf16", .bfloat16)] {
+            let stored = try file.tensorAsStored(name), widened = try file.tensor(name)
+            XCTAssertEqual(stored.storage.form, form)
+            XCTAssertEqual(stored.shape, widened.shape)
+            XCTAssertEqual(stored.data.map(\.bitPattern), widened.data.map(\.bitPattern), name)
+            XCTAssertEqual(stored.widened().storage.form, .float32)
+            XCTAssertEqual(stored.widened().data.map(\.bitPattern), widened.data.map(\.bitPattern), name)
+            XCTAssertEqual(stored[1].bitPattern, widened[1].bitPattern, name)
+            // A write widens it into storage of its own; the file is untouched.
+            stored[0] = 42
+            XCTAssertEqual(stored.storage.form, .float32)
+            XCTAssertEqual(Array(stored.data.dropFirst()).map(\.bitPattern), Array(widened.data.dropFirst()).map(\.bitPattern))
+            XCTAssertEqual(try file.tensorAsStored(name).data.map(\.bitPattern), widened.data.map(\.bitPattern))
+        }
+        // Other dtypes are converted as tensor(_:) converts them.
+        XCTAssertEqual(try file.tensorAsStored("f64").storage.form, .float32)
+        XCTAssertEqual(try file.tensorAsStored("f64").data, try file.tensor("f64").data)
+    }
+
     // MARK: - Every dtype, from a file the reference library wrote
 
     /// dtypes.safetensors (make_reference.py) holds one tensor per dtype; the expected floats

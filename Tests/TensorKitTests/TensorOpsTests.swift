@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import TensorKit
 
@@ -162,6 +163,33 @@ final class TensorOpsTests: XCTestCase {
         assertClose(Tensor([[0, 0], [0, Float(log(3.0))]]).softmax(axis: 0), [0.5, 0.25, 0.5, 0.75], accuracy: 1e-6)
     }
 
+    func testEverySoftmaxIsTheOneRowKernel() {
+        // 37 columns: two whole vectors of 16 and a partial one.
+        let x = TorchGenerator(seed: 21).randn([5, 37]) * 4
+        let rows = x.rows, probabilities = x.softmax(axis: -1), logProbabilities = x.logSoftmax(axis: -1)
+        func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+        for (r, row) in rows.enumerated() {
+            // a list of logits (the samplers') gives the tensor's bits
+            XCTAssertEqual(bits(softmax(row)), bits(probabilities.rows[r]))
+            XCTAssertEqual(bits(logSoftmax(row)), bits(logProbabilities.rows[r]))
+            // a row with masked (−∞) entries after its scores: the prefix's bits (the fused kernel passes only the prefix)
+            let masked = Array(row.prefix(20)) + [Float](repeating: -.infinity, count: 17)
+            XCTAssertEqual(bits(Array(softmax(masked).prefix(20))), bits(softmax(Array(row.prefix(20)))))
+            XCTAssertEqual(softmax(masked).suffix(17), ArraySlice([Float](repeating: 0, count: 17)))
+            // and it is a true softmax: within a few float32 ulps of exp(x − max) / Σ in double
+            // (x − max taken in float32, as the kernel takes it)
+            let top = row.max()!, shifted = row.map { Double($0 - top) }
+            let total = shifted.reduce(0) { $0 + Foundation.exp($1) }
+            for (p, v) in zip(softmax(row), shifted) {
+                XCTAssertEqual(Double(p), Foundation.exp(v) / total, accuracy: 5e-7 * Double(p))
+            }
+        }
+        // along another axis: gathered into a row, the same kernel, the same bits
+        XCTAssertEqual(bits(x.T.softmax(axis: 0).T.data), bits(probabilities.data))
+        XCTAssertEqual(bits(x.T.logSoftmax(axis: 0).T.data), bits(logProbabilities.data))
+        XCTAssertEqual(bits((x - x.logsumexp(axis: -1, keepDim: true)).data), bits(logProbabilities.data))
+    }
+
     func testActivations() {
         assertClose(Tensor([1]).gelu(), [0.8413447], accuracy: 1e-6)
         assertClose(Tensor([1]).gelu(approximate: true), [0.8411920], accuracy: 1e-6)
@@ -192,10 +220,8 @@ final class TensorOpsTests: XCTestCase {
     func testCrossEntropyGivesIgnoredRowsNoGradientEvenInReusedStorage() {
         // Leave dirty storage of the gradient's size (3 rows of 600 classes) in the pool.
         BufferPool.removeAll()
-        for _ in 0..<3 { _ = Tensor(shape: [3, 600], data: BufferPool.uninitialized(1800)) }
-        var dirty: [Tensor] = (0..<3).map { _ in Tensor(shape: [3, 600], data: BufferPool.uninitialized(1800)) }
-        for t in dirty { t.data.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) } }
-        dirty = []
+        for _ in 0..<3 { _ = TensorStorage(uninitialized: 1800) }
+        withExtendedLifetime((0..<3).map { _ in TensorStorage(repeating: .nan, count: 1800) }) {}   // die dirty
         let logits = TorchGenerator(seed: 0).randn([3, 600]).requiringGrad()
         logits.crossEntropy(targets: [5, -100, 7]).backward()
         let grad = logits.grad!.rows
@@ -272,6 +298,7 @@ final class TensorOpsTests: XCTestCase {
             return flat * t.shape[t.rank - 2] * t.shape[t.rank - 1]
         }
         var out: [Double] = []
+        let (aValues, bValues) = (a.data, b.data)
         for item in 0..<batch.product {
             var index = [Int](repeating: 0, count: batch.count), rest = item
             for d in stride(from: batch.count - 1, through: 0, by: -1) { index[d] = rest % batch[d]; rest /= batch[d] }
@@ -279,7 +306,7 @@ final class TensorOpsTests: XCTestCase {
             for i in 0..<m {
                 for j in 0..<n {
                     var s = 0.0
-                    for p in 0..<k { s += Double(a.data[oa + i * k + p]) * Double(b.data[ob + p * n + j]) }
+                    for p in 0..<k { s += Double(aValues[oa + i * k + p]) * Double(bValues[ob + p * n + j]) }
                     out.append(s)
                 }
             }
@@ -320,7 +347,8 @@ final class TensorOpsTests: XCTestCase {
             let g = TorchGenerator(seed: UInt64(100 + seed))
             let x = g.uniform([rows, inFeatures], low: -1, high: 1)
             let w = g.uniform([outFeatures, inFeatures], low: -1, high: 1), b = g.uniform([outFeatures], low: -1, high: 1)
-            let expected = zip(referenceMatmul(x, w.T, batch: []), (0..<rows * outFeatures).map { Double(b.data[$0 % outFeatures]) }).map(+)
+            let biasValues = b.data
+            let expected = zip(referenceMatmul(x, w.T, batch: []), (0..<rows * outFeatures).map { Double(biasValues[$0 % outFeatures]) }).map(+)
             let accuracy = 1e-6 * Double(inFeatures)
             for (y, e) in zip(Tensor.linear(x, weight: w, bias: b).data, expected) { XCTAssertEqual(Double(y), e, accuracy: accuracy) }
             let noBias = Tensor.linear(x, weight: w).data

@@ -30,7 +30,7 @@
 //    the course's narrow products (n = 128), where it cost about 10 %.
 //
 // 4. **Threads**: C is cut into bands of columns (or of rows, when it is narrow), one per
-//    task on a persistent pool (Parallel.swift); each task packs its own B. Work is split
+//    task on a persistent pool (ParallelFor.swift, WorkerPool.swift); each task packs its own B. Work is split
 //    over rows and columns of C only, never over k, and every element is summed in the same
 //    order (p ascending within a block, block sums added to C in order) whichever task
 //    computes it. So the result is identical to the bit for any thread count.
@@ -196,8 +196,8 @@ func multiplyBand(rows: Range<Int>, panels: Range<Int>, n: Int, k: Int, _ A: Ope
     // A plain take and give back, not `withScratch`: the kernels below must inline into this
     // function, and inside a closure the compiler stopped inlining their SIMD loads.
     let scratchCount = max(1, kc * nr * packedPanels)
-    let buffer = BufferPool.shared.takeScratch(scratchCount)
-    defer { BufferPool.shared.giveBackScratch(buffer, count: scratchCount) }
+    let buffer = BufferPool.shared.take(scratchCount)
+    defer { BufferPool.shared.giveBack(buffer, count: scratchCount) }
     for first in stride(from: panels.lowerBound, to: panels.upperBound, by: blockPanels) {
         let block = first..<min(panels.upperBound, first + blockPanels)
         for p0 in stride(from: 0, to: k, by: kc) {

@@ -28,8 +28,8 @@ func naiveGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
 func dotGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     // rows of A must be contiguous: copy them when A is transposed
-    let copy = A.colStride == 1 ? nil : BufferPool.shared.takeScratch(m * k)
-    defer { if let copy { BufferPool.shared.giveBackScratch(copy, count: m * k) } }
+    let copy = A.colStride == 1 ? nil : BufferPool.shared.take(m * k)
+    defer { if let copy { BufferPool.shared.giveBack(copy, count: m * k) } }
     if let copy { for i in 0..<m { for p in 0..<k { copy[i * k + p] = A[i, p] } } }
     let aBase = copy.map { UnsafePointer($0) } ?? A.base
     let lda = copy == nil ? A.rowStride : k

@@ -84,10 +84,21 @@ func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ offset: Int
     for i in 0..<(count - offset) { p[offset + i] = v[i] }
 }
 
-/// log Σ exp(x[i]) over `n` floats, stably (the maximum is subtracted first). The lanes are
-/// summed in a fixed order, so the result does not depend on how rows are spread over threads.
+// MARK: - The softmax row kernel
+//
+// Every softmax of the course starts from `rowSoftmaxStatistics` (a row's maximum and
+// Σ exp(x − max)) and ends in `rowSoftmax`, `rowLogSumExp` or `rowExpOfLogSoftmax` — `Tensor.softmax`,
+// `logSoftmax` and `logsumexp`, cross-entropy, the fused and the cached attention kernels,
+// and the samplers' probabilities (`softmax(_ values: [Float])`) — so the fused and the
+// step-by-step paths give the same bits, and a probability printed by one chapter is the one
+// another computes.
+
+/// What a softmax row needs: its largest value m, and Σ exp(x[i] − m), both computed 16
+/// lanes at a time with the lanes summed in a fixed order, so the result does not depend on
+/// how rows are spread over threads. NaN is ignored by the maximum but makes the sum NaN. When
+/// m is not finite (all −∞, or a +∞) there is no finite softmax: the sum is NaN.
 @inline(__always)
-func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+func rowSoftmaxStatistics(_ x: UnsafePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
     var m16 = SIMD16<Float>(repeating: -.infinity)
     var i = 0
     while i < n {
@@ -96,7 +107,7 @@ func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         i += 16
     }
     let m = m16.max()
-    guard m.isFinite else { return m }
+    guard m.isFinite else { return (m, .nan) }
     var s16 = SIMD16<Float>(repeating: 0)
     let shift = SIMD16<Float>(repeating: m)
     i = 0
@@ -105,5 +116,43 @@ func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         s16 += vectorExp(v - shift)
         i += 16
     }
-    return m + Foundation.log(s16.sum())
+    return (m, s16.sum())
+}
+
+/// log Σ exp(x[i]) over `n` floats, stably: m + log Σ exp(x − m). All −∞ gives −∞.
+@inline(__always)
+func rowLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    let (m, sum) = rowSoftmaxStatistics(x, n)
+    return m.isFinite ? m + Foundation.log(sum) : m
+}
+
+/// The softmax of `n` floats at `x`, written to `y` (which may be `x`): exp(x[i] − m) · (1 / s)
+/// with m and s from `rowSoftmaxStatistics`, as PyTorch's softmax computes it. A −∞ score gets
+/// exactly 0, and −∞ entries after the others change nothing, so a causal row gives the same
+/// bits whether its masked keys are passed or not.
+///
+///     rowSoftmax(row, 3, into: row)   // [1, 2, 3] → [0.09003057, 0.24472848, 0.66524094]
+@inline(__always)
+func rowSoftmax(_ x: UnsafePointer<Float>, _ n: Int, into y: UnsafeMutablePointer<Float>) {
+    let (m, sum) = rowSoftmaxStatistics(x, n)
+    let (shift, inverse) = (SIMD16<Float>(repeating: m), SIMD16<Float>(repeating: 1 / sum))
+    var j = 0
+    while j < n {
+        store16(vectorExp(load16(x, j, n) - shift) * inverse, y, j, n)
+        j += 16
+    }
+}
+
+/// exp(x[i] − logSumExp) · factor for `n` floats: the probabilities recovered from the
+/// log-softmax x − log Σ exp(x), scaled, as PyTorch's cross-entropy gradient computes them
+/// (through log-softmax, whose gradient is g − exp(log-softmax) · Σ g).
+@inline(__always)
+func rowExpOfLogSoftmax(_ x: UnsafePointer<Float>, _ n: Int, logSumExp: Float, times factor: Float,
+                        into y: UnsafeMutablePointer<Float>) {
+    let (lse, scale) = (SIMD16<Float>(repeating: logSumExp), SIMD16<Float>(repeating: factor))
+    var j = 0
+    while j < n {
+        store16(vectorExp(load16(x, j, n) - lse) * scale, y, j, n)
+        j += 16
+    }
 }

@@ -1,108 +1,16 @@
-// Running a kernel on all cores. Work is always split the same way for the same sizes, and
-// each output element is computed by exactly one task in a fixed order, so results are
-// bit-for-bit identical whatever the number of threads.
-//
-// The threads are started once and kept: between jobs they spin for a while, then sleep.
-// A training step runs hundreds of small kernels back to back, and handing each to a
-// spinning thread costs well under a microsecond, where waking a sleeping one (as
+// The threads behind `parallelFor`: started once and kept. Between jobs they spin for a
+// while, then sleep. A training step runs hundreds of small kernels back to back, and handing
+// each to a spinning thread costs well under a microsecond, where waking a sleeping one (as
 // `DispatchQueue.concurrentPerform` does) costs tens.
 
 import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import Synchronization
-
-/// Settings of the numeric kernels.
-public enum TensorKitConfig {
-    /// How many threads kernels may use: the environment variable TENSORKIT_THREADS if set,
-    /// else the active processors. Any value gives the same results to the bit, only at a
-    /// different speed (set it to 1 to check).
-    nonisolated(unsafe) public static var threadCount: Int = {
-        keepFreedMemory()
-        if let text = ProcessInfo.processInfo.environment["TENSORKIT_THREADS"], let n = Int(text), n >= 1 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
-    }()
-
-    /// Whether GPT attention runs as one fused kernel (`Tensor.causalSelfAttention`) when it
-    /// can; false takes the step-by-step path of separate ops (for tests and the benchmarks
-    /// that measure what fusing gains).
-    nonisolated(unsafe) public static var fusedAttention = true
-
-    /// The most bytes of dead tensors' storage `BufferPool` keeps for reuse: the environment
-    /// variable TENSORKIT_BUFFER_POOL_MB if set (0 turns the pool off, to measure what it
-    /// gains), else 1 GB.
-    nonisolated(unsafe) public static var bufferPoolLimit: Int = {
-        if let text = ProcessInfo.processInfo.environment["TENSORKIT_BUFFER_POOL_MB"], let n = Int(text), n >= 0 { return n << 20 }
-        return 1 << 30
-    }()
-}
-
-/// Tells glibc's allocator to keep freed memory for reuse instead of returning it to the system.
-/// A training step frees and allocates the same few-megabyte arrays again and again; by default
-/// each one is a fresh `mmap`, and the kernel zeroes every page of it on first touch (page
-/// faults were 10–15% of a training step). Kept in the heap they are reused as they are.
-/// Memory use stays at the peak a program reaches, which is what it needs anyway.
-/// Set `TENSORKIT_DEFAULT_MALLOC=1` to leave the allocator alone (to measure what this gains).
-func keepFreedMemory() {
-    #if os(Linux)
-    if ProcessInfo.processInfo.environment["TENSORKIT_DEFAULT_MALLOC"] == "1" { return }
-    // mallopt is declared in malloc.h, which the Glibc module does not export: look it up.
-    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }   // RTLD_DEFAULT
-    let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-    let (trimThreshold, mmapThreshold): (Int32, Int32) = (-1, -3)     // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
-    _ = mallopt(mmapThreshold, 32 << 20)      // blocks up to 32 MB come from the heap, not mmap
-    _ = mallopt(trimThreshold, 1 << 30)       // and the heap keeps up to 1 GB of free space
-    #endif
-}
-
-/// Runs `body(task)` for every task in 0..<tasks, on up to `TensorKitConfig.threadCount`
-/// threads, and returns when all have finished. Tasks must write to disjoint memory. A call
-/// made from inside a task (or while another thread uses the pool) runs serially.
-///
-///     parallelFor(rows.count) { r in normalise(row: r) }
-@inline(__always)
-func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
-    if tasks <= 1 || TensorKitConfig.threadCount <= 1 {
-        for t in 0..<tasks { body(t) }
-        return
-    }
-    withoutActuallyEscaping(body) { WorkerPool.shared.run(tasks: tasks, $0) }
-}
-
-/// Splits 0..<count into about 2 × `TensorKitConfig.threadCount` contiguous chunks whose
-/// boundaries are multiples of `granularity` (each at least `minimumPerChunk` long).
-///
-///     chunks(10_000, granularity: 4096)   // with 2 threads: [0..<4096, 4096..<8192, 8192..<10000]
-func chunks(_ count: Int, granularity: Int = 1, minimumPerChunk: Int = 1) -> [Range<Int>] {
-    let threads = max(1, TensorKitConfig.threadCount)
-    let units = (count + granularity - 1) / granularity
-    let maxChunks = max(1, min(threads * 2, units, count / max(minimumPerChunk, 1)))
-    let per = (units + maxChunks - 1) / maxChunks
-    var out: [Range<Int>] = []
-    var start = 0
-    while start < count {
-        let end = min(count, start + per * granularity)
-        out.append(start..<end)
-        start = end
-    }
-    return out
-}
-
-/// The ranges to split `count` items into for `parallelFor`: `chunks(count, granularity:)` when
-/// the work (`work` elements touched, `count` by default) reaches `threshold`, else one range —
-/// below it, waking the other threads costs more than it saves.
-///
-///     let parts = splits(rows, work: rows * classes, threshold: 1 << 15)
-///     parallelFor(parts.count) { part in for r in parts[part] { … } }
-@inline(__always)
-func splits(_ count: Int, work: Int? = nil, threshold: Int, granularity: Int = 1) -> [Range<Int>] {
-    (work ?? count) >= threshold ? chunks(count, granularity: granularity) : [0..<count]
-}
-
-// MARK: - The worker pool
 
 /// A fixed set of worker threads. The caller posts a job (a task count and a body) and works
 /// on it too; every thread claims task indices from one shared counter until none are left.
