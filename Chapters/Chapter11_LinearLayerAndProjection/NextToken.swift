@@ -1,5 +1,5 @@
-// `Chapter11_LinearLayerAndProjection next MODEL_DIR --prompt TEXT [--top-k K]`: what any
-// checkpoint thinks comes next. The prompt is encoded with the directory's own tokenizer
+// `Chapter11_LinearLayerAndProjection next MODEL --prompt TEXT [--top-k K]`: what any
+// checkpoint (a directory, or a Hub id in the cache) thinks comes next. The prompt is encoded with the directory's own tokenizer
 // (a Hugging Face tokenizer.json, GPT-2's files, a SentencePiece tokenizer.model, or a chapter-14
 // checkpoint's), the model runs once, and the last position's logits become probabilities
 // (softmax); the k most likely tokens are printed with them. `--prompt-ids 1,2,3` skips the
@@ -11,12 +11,12 @@ import LLMKit
 import TensorKit
 import Tokenizers
 
-/// Runs `next MODEL_DIR` (`arguments` is what follows `next`).
+/// Runs `next MODEL` (`arguments` is what follows `next`).
 func runNextTokenCommand(_ arguments: [String], prompt: String, promptIDs: String?, topK: Int, options: Options) -> Never {
-    guard arguments.count == 1 else { options.fail("usage: next MODEL_DIR [--prompt TEXT | --prompt-ids 1,2,3] [--top-k K]") }
+    guard arguments.count == 1 else { options.fail("usage: next MODEL [--prompt TEXT | --prompt-ids 1,2,3] [--top-k K]") }
     guard topK >= 1 else { options.fail("--top-k must be at least 1, got \(topK)") }
-    let directory = URL(fileURLWithPath: arguments[0])
     do {
+        let directory = try resolveModelDirectory(arguments[0])               // a directory, or a Hub id in the cache
         let model = try LoadedModel.load(huggingFace: directory)
         guard model.outputName == "logits" else {
             throw InputError(path: directory.path, problem: "is an encoder (BERT): it gives hidden states, not next-token scores")

@@ -16,7 +16,7 @@ let trainedPrompt = options.string("--trained-prompt", default: "ROMEO:\nI will"
 let promptIDs = options.optionalString("--prompt-ids", help: "next: the prompt as token ids, e.g. 1,2,3", placeholder: "IDS")
 let topK = options.int("--top-k", default: 10, help: "next: how many of the most likely next tokens to print")
 options.positional("forward MODEL_DIR IN OUT", help: "run a Hugging Face checkpoint (a directory, or a Hub id in the cache) on input_ids from IN.safetensors, write logits to OUT")
-options.positional("| next MODEL_DIR", help: "the most likely next tokens of any checkpoint after --prompt, with their probabilities")
+options.positional("| next MODEL", help: "the most likely next tokens of any checkpoint (a directory or a cached Hub id) after --prompt")
 options.epilogue = """
 Try: --prompt "The meaning of life is" --tokens 10
      forward path/to/gpt2 inputs.safetensors logits.safetensors

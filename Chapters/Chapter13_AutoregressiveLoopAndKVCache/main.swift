@@ -22,7 +22,7 @@ let json = options.flag("--json", help: "generate: end with one JSON line {\"ids
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
 let system = options.optionalString("--system", help: "chat: the system message that opens the conversation")
 let revision = options.optionalString("--revision", help: "download: a branch, tag or commit of the repository (default main)", placeholder: "R")
-options.positional("generate MODEL", help: "generate from a Hugging Face GPT-2 or Llama directory, or a Hub id in the cache")
+options.positional("generate MODEL", help: "generate from a checkpoint (a directory, or a Hub id in the cache); --prompt uses its tokenizer")
 options.positional("chat MODEL", help: "talk with an instruct model (a directory or a Hub id): one turn per line, also from a pipe; /reset, /quit")
 options.positional("download ORG/NAME", help: "download a model from the Hugging Face Hub into its cache")
 options.positional("chat-template TEMPLATE CASES", help: "render conversations (JSON Lines) with a chat template, as transformers does")

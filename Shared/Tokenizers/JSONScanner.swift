@@ -1,7 +1,7 @@
-// The lowest layer of the course's JSON readers: a cursor over UTF-8 bytes that skips
-// whitespace, checks punctuation and reads strings (escapes resolved) and numbers. Two readers
-// are built on it: FlatJSON.swift (GPT-2's encoder.json, an object of integers, read in a few
-// milliseconds) and JSONValue.swift (any JSON document, such as a tokenizer.json).
+// A cursor over UTF-8 bytes that skips whitespace, checks punctuation and reads strings
+// (escapes resolved) and integers: what FlatJSON.swift reads GPT-2's encoder.json with (an
+// object of integers, in a few milliseconds; any other JSON document goes to OrderedJSON).
+// Also the line and column of a byte offset, for messages about any JSON file.
 
 // MARK: - Scanner
 
@@ -48,16 +48,6 @@ struct JSONScanner {
             throw fail("expected \"\(Character(Unicode.Scalar(c)))\"")
         }
         position += 1
-    }
-
-    /// Reads the literal `word` (such as `true`) or throws.
-    mutating func expectWord(_ word: StaticString) throws {
-        let bytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        guard position + bytes.count <= text.count,
-              bytes.indices.allSatisfy({ text[position + $0] == bytes[$0] }) else {
-            throw fail("expected \"\(word)\"")
-        }
-        position += bytes.count
     }
 
     private mutating func hex4() throws -> UInt32 {
@@ -143,34 +133,6 @@ struct JSONScanner {
         guard digits > 0 else { throw fail("expected an integer") }
         if let c = peek, c == 0x2E || c == 0x65 || c == 0x45 { throw fail("expected an integer") }
         return negative ? -value : value
-    }
-
-    /// Reads a number's text (JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`)
-    /// and returns its byte range and whether it has a fraction or an exponent.
-    mutating func readNumberText() throws -> (range: Range<Int>, isInteger: Bool) {
-        let start = position
-        func digits() -> Int {
-            let from = position
-            while position < text.count, (0x30...0x39).contains(text[position]) { position += 1 }
-            return position - from
-        }
-        if peek == 0x2D { position += 1 }
-        let integerDigits = digits()
-        guard integerDigits > 0 else { throw fail("expected a number") }
-        if integerDigits > 1 && text[position - integerDigits] == 0x30 { throw fail("a number has a leading zero") }
-        var isInteger = true
-        if peek == 0x2E {
-            position += 1
-            isInteger = false
-            guard digits() > 0 else { throw fail("expected digits after the decimal point") }
-        }
-        if peek == 0x65 || peek == 0x45 {
-            position += 1
-            isInteger = false
-            if peek == 0x2B || peek == 0x2D { position += 1 }
-            guard digits() > 0 else { throw fail("expected digits in the exponent") }
-        }
-        return (start..<position, isInteger)
     }
 
     /// The 1-based line and column of a byte offset, for messages.

@@ -104,7 +104,12 @@ extension OrderedJSON {
     /// Parses a JSON document (one value, whitespace around it allowed). Like Python's
     /// `json.loads`, it accepts `NaN`, `Infinity` and `-Infinity`.
     public init(parsing text: String) throws {
-        var bytes = Array(text.utf8)
+        try self.init(parsing: Array(text.utf8))
+    }
+
+    /// Parses a JSON document given as UTF-8 bytes (a file's contents: a tokenizer.json).
+    public init(parsing bytes: [UInt8]) throws {
+        var bytes = bytes
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }      // a byte order mark
         var reader = JSONReader(bytes: bytes)
         self = try reader.document()
@@ -167,6 +172,9 @@ private struct JSONReader {
         try nested { r in
             r.i += 1                                                         // {
             var members: [(key: String, value: OrderedJSON)] = []
+            // where each key is, once an object is large (a tokenizer's vocabulary has 50,000 and
+            // more): keyed by UTF-8, since keys are compared code point by code point
+            var place: [[UInt8]: Int] = [:]
             r.skipWhitespace()
             if r.i < r.bytes.count, r.bytes[r.i] == UInt8(ascii: "}") { r.i += 1; return .object(members) }
             while true {
@@ -178,10 +186,23 @@ private struct JSONReader {
                 guard r.i < r.bytes.count, r.bytes[r.i] == UInt8(ascii: ":") else { throw r.fail("expected \":\"") }
                 r.i += 1
                 let v = try r.value()
-                if let k = members.firstIndex(where: { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }) {
-                    members[k].value = v
+                if members.count == 16 && place.isEmpty {
+                    for (k, member) in members.enumerated() { place[Array(member.key.utf8)] = k }
+                }
+                if members.count < 16 {
+                    if let k = members.firstIndex(where: { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }) {
+                        members[k].value = v
+                    } else {
+                        members.append((key, v))
+                    }
                 } else {
-                    members.append((key, v))
+                    let utf8 = Array(key.utf8)
+                    if let k = place[utf8] {
+                        members[k].value = v
+                    } else {
+                        place[utf8] = members.count
+                        members.append((key, v))
+                    }
                 }
                 r.skipWhitespace()
                 guard r.i < r.bytes.count else { throw r.fail("unterminated object") }
@@ -231,6 +252,10 @@ private struct JSONReader {
     mutating func string() throws -> String {
         var out: [UInt8] = []
         while true {
+            // a run of plain bytes, copied at once
+            let run = i
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+            if i > run { out.append(contentsOf: bytes[run..<i]) }
             guard i < bytes.count else { throw fail("unterminated string") }
             let c = bytes[i]
             if c < 0x20 { throw fail("control character in a string") }

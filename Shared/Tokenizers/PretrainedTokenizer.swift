@@ -123,14 +123,14 @@ public struct PretrainedTokenizer {
     /// short form).
     public static func isHuggingFaceTokenizer(_ data: Data) -> Bool {
         guard data.count < 1 << 16 else { return true }          // the course's files are small
-        guard let value = try? JSONValue.parse([UInt8](data)) else { return false }
+        guard let value = try? OrderedJSON(parsing: [UInt8](data)) else { return false }
         return value["model"] != nil
     }
 
     /// Whether a tokenizer.json is the course's own short form: an object with a "type" and no "model".
     static func isCourseCheckpointTokenizer(_ data: Data) -> Bool {
         // the course's files are small; a Hugging Face file is parsed once, by its reader
-        guard data.count < 1 << 16, let value = try? JSONValue.parse([UInt8](data)) else { return false }
+        guard data.count < 1 << 16, let value = try? OrderedJSON(parsing: [UInt8](data)) else { return false }
         return value["type"] != nil && value["model"] == nil
     }
 }
@@ -156,37 +156,31 @@ public struct SpecialTokenIDs {
         let generation = try Self.readConfig(directory.appendingPathComponent("generation_config.json"))
         let config = try Self.readConfig(directory.appendingPathComponent("config.json"))
         let tokenizerConfig = try Self.readConfig(directory.appendingPathComponent("tokenizer_config.json"))
-        func idOfToken(_ key: String) -> [Int]? {
-            guard let tokenizer, let entry = tokenizerConfig?[key] else { return nil }
-            // a string, or an added-token object {"content": "</s>", …}
-            guard let text = entry.string ?? entry["content"]?.string else { return nil }
-            return Self.id(of: text, in: tokenizer).map { [$0] }
+        // the token names, strings or added-token objects {"content": "</s>", …} (as chat templates read them)
+        let (bosToken, eosToken) = tokenizerConfig.map(ChatTemplate.specialTokens) ?? (nil, nil)
+        func id(_ token: String?) -> [Int]? {
+            guard let tokenizer, let token else { return nil }
+            return Self.id(of: token, in: tokenizer).map { [$0] }
         }
-        eosIDs = Self.ids(generation?["eos_token_id"]) ?? Self.ids(config?["eos_token_id"]) ?? idOfToken("eos_token") ?? []
-        bosID = (Self.ids(generation?["bos_token_id"]) ?? Self.ids(config?["bos_token_id"]) ?? idOfToken("bos_token"))?.first
-        addBOSToken = tokenizerConfig?["add_bos_token"]?.bool ?? false
+        eosIDs = Self.ids(generation?["eos_token_id"]) ?? Self.ids(config?["eos_token_id"]) ?? id(eosToken) ?? []
+        bosID = (Self.ids(generation?["bos_token_id"]) ?? Self.ids(config?["bos_token_id"]) ?? id(bosToken))?.first
+        addBOSToken = tokenizerConfig?["add_bos_token"]?.boolValue ?? false
     }
 
     /// A JSON configuration file, or nil if there is none.
-    static func readConfig(_ url: URL) throws -> JSONValue? {
+    static func readConfig(_ url: URL) throws -> OrderedJSON? {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        let bytes = [UInt8](data)
-        do {
-            let value = try JSONValue.parse(bytes)
-            guard case .object = value else { throw TokenizerError(url.path, "is not a JSON object") }
-            return value
-        } catch let failure as JSONScanner.Failure {
-            let (line, column) = bytes.withUnsafeBufferPointer { JSONScanner.lineAndColumn(of: failure.offset, in: $0) }
-            throw TokenizerError(url.path, "is not valid JSON: \(failure.message) (line \(line), column \(column))")
-        }
+        let value = try parseJSONFile([UInt8](data), source: url.path)
+        guard case .object = value else { throw TokenizerError(url.path, "is not a JSON object") }
+        return value
     }
 
     /// One id or a list of ids (nil if absent, null, or not integers).
-    static func ids(_ value: JSONValue?) -> [Int]? {
+    static func ids(_ value: OrderedJSON?) -> [Int]? {
         switch value {
         case .integer(let id)?: return [id]
         case .array(let items)?:
-            let ids = items.compactMap(\.integer)
+            let ids = items.compactMap(\.integerValue)
             return ids.count == items.count && !ids.isEmpty ? ids : nil
         default: return nil
         }

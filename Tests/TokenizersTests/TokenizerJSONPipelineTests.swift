@@ -169,18 +169,31 @@ final class TokenizerJSONPipelineTests: XCTestCase {
 
     // MARK: - JSON
 
-    func testJSONValues() throws {
-        let value = try JSONValue.parse(Array(#"{"a": [1, -2.5e1, "x\u00e9\ud83d\ude00\n"], "b": null, "c": true, "a": 7}"#.utf8))
-        XCTAssertEqual(value["a"]?.integer, 7)                           // the last of a repeated key
-        XCTAssertEqual(value.objectMembers?.map(\.key), ["a", "b", "c", "a"])
-        XCTAssertEqual(value.objectMembers?[0].value[1]?.number, -25)
-        XCTAssertEqual(value.objectMembers?[0].value[2]?.string, "xé😀\n")
-        XCTAssertTrue(value["b"]?.isNull == true)
-        XCTAssertEqual(value["c"]?.bool, true)
-        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\\ud800\"", "tru", "[1] 2", "\"a\u{01}\""] {
-            XCTAssertThrowsError(try JSONValue.parse(Array(bad.utf8)), bad.debugDescription)
+    /// A tokenizer.json's vocabulary is one large object: read in linear time, a repeated key
+    /// keeping its last value (as the library's JSON reader does).
+    func testLargeObjectsAndRepeatedKeys() throws {
+        var text = "{"
+        for k in 0..<60_000 { text += "\"t\(k)\": \(k), " }
+        text += "\"t5\": 99}"
+        let start = Date()
+        let value = try OrderedJSON(parsing: text)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "quadratic in the number of keys?")
+        XCTAssertEqual(value.objectMembers?.count, 60_000)
+        XCTAssertEqual(value["t5"], .integer(99))
+        XCTAssertEqual(value.objectMembers?[5].key, "t5", "a repeated key keeps its first place")
+        // é precomposed and e + U+0301 are different keys (code points, not canonical equivalence)
+        let keys = (0..<20).map { "k\($0)" } + ["\u{e9}", "e\u{301}"]
+        let object = try OrderedJSON(parsing: "{" + keys.map { "\"\($0)\": 1" }.joined(separator: ", ") + "}")
+        XCTAssertEqual(object.objectMembers?.count, 22)
+    }
+
+    func testJSONErrorsNameLineAndColumn() {
+        XCTAssertThrowsError(try parseJSONFile(Array("{\n  \"a\": [1,\n  }".utf8), source: "x.json")) {
+            XCTAssertTrue("\($0)".contains("x.json: is not valid JSON"), "\($0)")
+            XCTAssertTrue("\($0)".contains("line 3, column 3"), "\($0)")
         }
-        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
-        XCTAssertThrowsError(try JSONValue.parse(Array(deep.utf8))) { XCTAssertTrue("\($0)".contains("nest")) }
+        XCTAssertThrowsError(try parseJSONFile([0x7B, 0x0A, 0xC3], source: "y.json")) {
+            XCTAssertTrue("\($0)".contains("y.json: is not UTF-8 text (line 2, column 1)"), "\($0)")
+        }
     }
 }

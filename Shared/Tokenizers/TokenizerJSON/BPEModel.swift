@@ -38,7 +38,7 @@ final class BPEModel: TokenizerModel {
     private var byteCache = ByteStringMap(capacity: 1 << 17)
 
     init(_ node: ConfigNode) throws {
-        if let dropout = try node.optionalChild("dropout"), let p = dropout.value.number, p != 0 {
+        if let dropout = try node.optionalChild("dropout"), let p = dropout.value.numberValue, p != 0 {
             throw node.unsupported("dropout", "\(p)", "BPE dropout samples a different tokenization each time")
         }
         let vocabNode = try node.child("vocab")
@@ -75,9 +75,9 @@ final class BPEModel: TokenizerModel {
         var parsed: [(String, String)] = []
         parsed.reserveCapacity(items.count)
         for (k, item) in items.enumerated() {
-            if let pair = item.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string {
+            if let pair = item.arrayValue, pair.count == 2, let a = pair[0].stringValue, let b = pair[1].stringValue {
                 parsed.append((a, b))
-            } else if let line = item.string {
+            } else if let line = item.stringValue {
                 // split at the space character (not Character: " " and a combining mark are one)
                 let parts = line.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false)
                 guard parts.count == 2 else {

@@ -10,12 +10,12 @@
 
 /// A JSON value inside a configuration file, with its place in the file for error messages.
 ///
-///     let root = ConfigNode(value: try JSONValue.parse(bytes), path: "", file: "tokenizer.json")
+///     let root = ConfigNode(value: try OrderedJSON(parsing: bytes), path: "", file: "tokenizer.json")
 ///     let model = try root.child("model")                  // path "model"
 ///     let type = try model.string("type")                  // "BPE"
 ///     let fuse = try model.bool("fuse_unk", default: false)
 struct ConfigNode {
-    let value: JSONValue
+    let value: OrderedJSON
     /// Where the value is: "model", "normalizer.normalizers[1]", or "" for the whole file.
     let path: String
     /// The file's path, first in every message.
@@ -62,7 +62,7 @@ struct ConfigNode {
         var out: [(token: String, id: Int)] = []
         out.reserveCapacity(members.count)
         for (key, member) in members {
-            guard let id = member.integer else { throw error("the value of \(key.debugDescription) should be an integer, not \(member.kind)") }
+            guard let id = member.integerValue else { throw error("the value of \(key.debugDescription) should be an integer, not \(member.kind)") }
             out.append((key, id))
         }
         return out
@@ -72,13 +72,13 @@ struct ConfigNode {
 
     func string(_ key: String) throws -> String {
         let node = try child(key)
-        guard let s = node.value.string else { throw node.error("should be a string, not \(node.value.kind)") }
+        guard let s = node.value.stringValue else { throw node.error("should be a string, not \(node.value.kind)") }
         return s
     }
 
     func optionalString(_ key: String) throws -> String? {
         guard let node = try optionalChild(key) else { return nil }
-        guard let s = node.value.string else { throw node.error("should be a string or null, not \(node.value.kind)") }
+        guard let s = node.value.stringValue else { throw node.error("should be a string or null, not \(node.value.kind)") }
         return s
     }
 
@@ -88,7 +88,7 @@ struct ConfigNode {
             if let fallback { return fallback }
             throw error("has no \"\(key)\" (true or false)")
         }
-        guard let b = node.value.bool else { throw node.error("should be true or false, not \(node.value.kind)") }
+        guard let b = node.value.boolValue else { throw node.error("should be true or false, not \(node.value.kind)") }
         return b
     }
 
@@ -103,13 +103,13 @@ struct ConfigNode {
 
     /// This value as an integer.
     func integerValue() throws -> Int {
-        guard let i = value.integer else { throw error("should be an integer, not \(value.kind)") }
+        guard let i = value.integerValue else { throw error("should be an integer, not \(value.kind)") }
         return i
     }
 
     /// This value as a string.
     func stringValue() throws -> String {
-        guard let s = value.string else { throw error("should be a string, not \(value.kind)") }
+        guard let s = value.stringValue else { throw error("should be a string, not \(value.kind)") }
         return s
     }
 
@@ -125,7 +125,7 @@ struct ConfigNode {
     /// The component's "type", checked against the ones this reader implements.
     func type(of role: String, supported: [String]) throws -> String {
         guard case .object = value else { throw error("the \(role) should be a JSON object, not \(value.kind)") }
-        guard let type = value["type"]?.string else {
+        guard let type = value["type"]?.stringValue else {
             throw error("the \(role) has no \"type\"", hint: "supported types: \(supported.joined(separator: ", "))")
         }
         guard supported.contains(type) else {
@@ -139,5 +139,71 @@ struct ConfigNode {
     func unsupported(_ key: String, _ shown: String, _ why: String = "") -> TokenizerError {
         let place = path.isEmpty ? key : "\(path).\(key)"
         return TokenizerError(file, "\(place) = \(shown) is not supported" + (why.isEmpty ? "" : " (\(why))"))
+    }
+}
+
+// MARK: - Reading JSON files
+
+/// A JSON file's contents parsed, or an error naming the file, the line and the column.
+func parseJSONFile(_ bytes: [UInt8], source: String, hint: String = "") throws -> OrderedJSON {
+    if let bad = firstInvalidUTF8(bytes) {
+        let (line, column) = bytes.withUnsafeBufferPointer { JSONScanner.lineAndColumn(of: bad, in: $0) }
+        throw TokenizerError(source, "is not UTF-8 text (line \(line), column \(column))", hint: hint)
+    }
+    do {
+        return try OrderedJSON(parsing: bytes)
+    } catch let failure as OrderedJSON.ParseError {
+        // the reader's offsets count from after a byte order mark
+        let offset = failure.offset + (bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)
+        let (line, column) = bytes.withUnsafeBufferPointer { JSONScanner.lineAndColumn(of: offset, in: $0) }
+        throw TokenizerError(source, "is not valid JSON: \(failure.message) (line \(line), column \(column))", hint: hint)
+    }
+}
+
+/// The offset of the first byte that does not start a valid UTF-8 character, or nil.
+func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var iterator = bytes.makeIterator()
+    var parser = Unicode.UTF8.ForwardParser()
+    var offset = 0
+    while true {
+        switch parser.parseScalar(from: &iterator) {
+        case .valid(let scalar): offset += scalar.count
+        case .emptyInput: return nil
+        case .error: return offset
+        }
+    }
+}
+
+// MARK: - Typed access to JSON values
+
+extension OrderedJSON {
+    /// An integer's value (nil for anything else, a 64-bit overflow included).
+    var integerValue: Int? { if case .integer(let i) = self { return i } else { return nil } }
+
+    /// Any number as a Double (an integer converted).
+    var numberValue: Double? {
+        switch self {
+        case .integer(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
+    /// Element `index` of an array, or nil.
+    subscript(index: Int) -> OrderedJSON? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+
+    /// The kind of value, for messages ("an object", "a string", …).
+    var kind: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .integer, .largeInteger, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
     }
 }

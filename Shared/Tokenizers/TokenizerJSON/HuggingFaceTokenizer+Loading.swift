@@ -1,4 +1,4 @@
-// Reading a tokenizer.json: the JSON parsed (JSONValue.swift), then each part built by its
+// Reading a tokenizer.json: the JSON parsed (OrderedJSON.swift), then each part built by its
 // factory, every value checked. The top-level members are
 //
 //     version          "1.0"
@@ -25,14 +25,7 @@ extension HuggingFaceTokenizer {
 
     /// Reads the bytes of a `tokenizer.json`; `source` names it in errors.
     public convenience init(bytes: [UInt8], source: String = "tokenizer.json") throws {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(bytes)
-        } catch let failure as JSONScanner.Failure {
-            let (line, column) = bytes.withUnsafeBufferPointer { JSONScanner.lineAndColumn(of: failure.offset, in: $0) }
-            throw TokenizerError(source, "is not valid JSON: \(failure.message) (line \(line), column \(column))",
-                                 hint: "a tokenizer.json is one JSON object; is the file complete?")
-        }
+        let json = try parseJSONFile(bytes, source: source, hint: "a tokenizer.json is one JSON object; is the file complete?")
         let root = ConfigNode(value: json, path: "", file: source)
         guard case .object = json else {
             throw root.error("is JSON but not an object", hint: "a tokenizer.json is one object with \"model\", \"normalizer\", …")
@@ -110,9 +103,9 @@ struct Padding {
 
     init(_ node: ConfigNode) throws {
         let strategy = try node.child("strategy")
-        if strategy.value.string == "BatchLongest" {
+        if strategy.value.stringValue == "BatchLongest" {
             fixedLength = nil
-        } else if let fixed = strategy.value["Fixed"]?.integer {
+        } else if let fixed = strategy.value["Fixed"]?.integerValue {
             fixedLength = fixed
         } else {
             throw strategy.error("should be \"BatchLongest\" or {\"Fixed\": length}")

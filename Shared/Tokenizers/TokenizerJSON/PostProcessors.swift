@@ -31,7 +31,7 @@ enum PostProcessorFactory {
     /// The id of a ["[CLS]", 101] member.
     private static func tokenID(_ node: ConfigNode, _ key: String) throws -> Int {
         let child = try node.child(key)
-        guard let pair = child.value.array, pair.count == 2, pair[0].string != nil, let id = pair[1].integer else {
+        guard let pair = child.value.arrayValue, pair.count == 2, pair[0].stringValue != nil, let id = pair[1].integerValue else {
             throw child.error("should be a pair [\"token\", id]")
         }
         return id

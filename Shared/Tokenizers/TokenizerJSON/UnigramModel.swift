@@ -27,8 +27,9 @@ final class UnigramModel: TokenizerModel {
         var tokens: [String] = [], scores: [Double] = []
         tokens.reserveCapacity(entries.count)
         for entry in entries {
-            guard let pair = entry.value.array, pair.count == 2, let token = pair[0].string, let score = pair[1].number else {
-                throw entry.error("should be a pair [\"token\", score]")
+            guard let pair = entry.value.arrayValue, pair.count == 2, let token = pair[0].stringValue, let score = pair[1].numberValue,
+                  score.isFinite else {
+                throw entry.error("should be a pair [\"token\", score] with a finite score")
             }
             tokens.append(token)
             scores.append(score)
