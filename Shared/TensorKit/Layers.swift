@@ -9,6 +9,9 @@ public final class Linear: Module {
     public let inFeatures: Int, outFeatures: Int
     public let weight: Tensor   // "weight" (out, in)
     public let bias: Tensor?    // "bias" (out)
+    /// The weight kept in fewer bytes for inference (`Module.packWeights`); when set, calls
+    /// use it instead of `weight`.
+    public fileprivate(set) var packed: PackedMatrix?
 
     /// PyTorch's default initialisation: weight, then bias, uniform in ±1/√in.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: TorchGenerator = .global) {
@@ -37,7 +40,59 @@ public final class Linear: Module {
 
     /// (…, in) → (…, out)
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        Tensor.linear(x, weight: weight, bias: bias)
+        if packed == nil, weight.storage.form != .float32 {
+            packed = PackedMatrix(wrapping: weight)   // a 16-bit checkpoint weight, read in place
+        }
+        if let packed { return packed.linear(x, bias: bias) }   // (…, out), inference only
+        return Tensor.linear(x, weight: weight, bias: bias)
+    }
+
+    /// Keeps the weight as `format` from now on, for inference. For bfloat16 and float16 the
+    /// weight's own storage becomes the packed values (its float32 memory is given back, and
+    /// `weight` reads as the rounded values); int8 keeps the float32 weight beside its blocks.
+    /// Nil goes back to computing with the weight as it is stored.
+    public func pack(_ format: PackedFormat?) {
+        guard let format else { packed = nil; return }
+        let matrix = PackedMatrix(quantizing: weight, to: format)
+        packed = matrix
+        if format != .int8, let halves = matrix.halves {
+            weight.replaceStorage(with: Tensor(shape: weight.shape, storage: TensorStorage(
+                borrowing: UnsafeRawPointer(halves), count: weight.count,
+                form: format == .bfloat16 ? .bfloat16 : .float16, owner: matrix)))
+        }
+    }
+}
+
+extension Module {
+    /// Packs the weight of every `Linear` inside this module as `format` (bfloat16, float16
+    /// or int8 blocks) for inference, or unpacks them (nil). A weight shared by two layers
+    /// (a head tied to the embedding) is packed once.
+    ///
+    ///     model.packWeights(.int8)      // decoding reads 1.125 bytes a weight instead of 4
+    ///     let logits = withNoGrad { model.lastLogits(ids, shape: [1, ids.count], cache: nil) }
+    public func packWeights(_ format: PackedFormat?) {
+        var done: [ObjectIdentifier: PackedMatrix?] = [:]
+        for case let (_, linear as Linear) in namedModules() {
+            let key = ObjectIdentifier(linear.weight)
+            if let shared = done[key] { linear.packed = shared; continue }
+            linear.pack(format)
+            done[key] = linear.packed
+        }
+    }
+
+    /// Bytes of the weights a forward pass reads: packed layers at their packed size, every
+    /// other parameter at 4 bytes a float, each tensor once (a head tied to the embedding
+    /// counts at its packed size, as the head is what reads all of it).
+    public var weightBytes: Int {
+        var seen = Set<ObjectIdentifier>(), bytes = 0
+        var packedWeights = Set<ObjectIdentifier>()
+        for case let (_, linear as Linear) in namedModules() {
+            guard let p = linear.packed, seen.insert(ObjectIdentifier(p)).inserted else { continue }
+            bytes += p.byteCount
+            packedWeights.insert(ObjectIdentifier(linear.weight))
+        }
+        for t in parameters where !packedWeights.contains(ObjectIdentifier(t)) { bytes += 4 * t.count }
+        return bytes
     }
 }
 

@@ -268,6 +268,15 @@ extension Tensor {
         let (vocabulary, dim) = (weight.shape[0], weight.shape[1])
         for id in ids { precondition(id >= 0 && id < vocabulary, "embedding: id \(id) is out of range for a vocabulary of \(vocabulary)") }
         let out = TensorStorage(uninitialized: ids.count * dim)
+        if weight.storage.form != .float32 {
+            // a 16-bit table kept as the checkpoint stores it: widen only the rows looked up
+            precondition(!(weight.requiresGrad && isGradEnabled),
+                         "embedding: a \(weight.storage.form) table is for inference; run under withNoGrad or widen it")
+            for (k, id) in ids.enumerated() {
+                for j in 0..<dim { out.floats[k * dim + j] = weight.storage.element(id * dim + j) }
+            }
+            return Tensor(shape: idShape + [dim], storage: out)   // (…, dim)
+        }
         withPointers(weight, out) { w, o in
             for (k, id) in ids.enumerated() {
                 (o + k * dim).update(from: w + id * dim, count: dim)

@@ -51,18 +51,21 @@ func benchmarkMatmul(_ n: Int) {
 
 /// GPT-2 small's shape with random weights: a 16-token prompt, 64 greedy new tokens, as
 /// torch_bench.py's `generate` (Hugging Face GPT2LMHeadModel, default config).
-func benchmarkGenerate(cache: Bool) {
+/// With `packed`, every linear layer's weight (the tied head too) is kept in that format.
+func benchmarkGenerate(cache: Bool, packed: PackedFormat? = nil) {
     let config = GPTConfig(vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 12,
                            qkvBias: true, tiedHead: true)
     let model = withNoGrad { GPTModel(config, generator: TorchGenerator(seed: 0)) }
     model.eval()
+    model.packWeights(packed)
     let prompt = TorchGenerator(seed: 1).randint(0, 50257, [16])
     _ = generate(model, prompt: prompt, maxNewTokens: 8, useCache: cache)            // warm-up
     let start = now()
     let out = generate(model, prompt: prompt, maxNewTokens: 64, useCache: cache)
     precondition(out.count == 64, "generate: \(out.count) tokens")
-    report("generate-gpt2-124m-\(cache ? "cache" : "nocache")", 64 / (now() - start), "tokens/s")
-    report("generate-gpt2-124m-\(cache ? "cache" : "nocache")-peak-memory", peakMemoryMB(), "MB")
+    let name = "generate-gpt2-124m-" + (packed.map { $0 == .bfloat16 ? "bf16" : $0 == .float16 ? "f16" : "int8" } ?? (cache ? "cache" : "nocache"))
+    report(name, 64 / (now() - start), "tokens/s")
+    report(name + "-peak-memory", peakMemoryMB(), "MB")
 }
 
 /// Tokens per second of one full training step (forward, cross-entropy, backward, AdamW) of
@@ -153,6 +156,9 @@ let benchmarks: [(name: String, run: () -> Void)] = [
     ("generate-gpt2-124m-cache-at-1024", { benchmarkGenerateAtContext(1024) }),
     ("generate-gpt2-124m-cache", { benchmarkGenerate(cache: true) }),
     ("generate-gpt2-124m-nocache", { benchmarkGenerate(cache: false) }),
+    ("generate-gpt2-124m-bf16", { benchmarkGenerate(cache: true, packed: .bfloat16) }),
+    ("generate-gpt2-124m-f16", { benchmarkGenerate(cache: true, packed: .float16) }),
+    ("generate-gpt2-124m-int8", { benchmarkGenerate(cache: true, packed: .int8) }),
     ("generate-smollm2-135m-shape", { benchmarkGeneratePublishedShape("smollm2-135m", smolLM2Shape) }),       // PublishedModelShapes.swift
     ("generate-qwen2.5-0.5b-shape", { benchmarkGeneratePublishedShape("qwen2.5-0.5b", qwen25HalfBShape) }),
     ("profile-forward", profileForward),

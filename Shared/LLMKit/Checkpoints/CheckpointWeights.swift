@@ -80,12 +80,27 @@ public final class CheckpointWeights {
         file(containing: name)?.info(name)
     }
 
-    /// The tensor `name`, widened to float32 (the one place the course reads checkpoint weights).
+    /// Whether loading keeps bfloat16 and float16 matrices as the file stores them, read in
+    /// place from the memory-mapped file (no float32 copy), for inference. Linear layers then
+    /// run on them directly (`PackedMatrix`), embeddings widen only the rows they look up;
+    /// vectors (norms, biases) are widened as always. Off by default: training needs float32.
+    ///
+    ///     let model = try CheckpointWeights.$keepsHalfPrecision.withValue(true) {
+    ///         try LoadedModel.load(huggingFace: directory)   // a bf16 model stays bf16 in memory
+    ///     }
+    @TaskLocal public static var keepsHalfPrecision = false
+
+    /// The tensor `name`, widened to float32 — or, when `keepsHalfPrecision` is on, a 16-bit
+    /// matrix as stored (the one place the course reads checkpoint weights).
     public func tensor(_ name: String) throws -> Tensor {
         guard let file = file(containing: name) else {
             throw InputError(path: url.path, problem: "has no tensor \(name)")
         }
         do {
+            if Self.keepsHalfPrecision, let entry = file.info(name), entry.shape.count == 2,
+               entry.dtype == .BF16 || entry.dtype == .F16 {
+                return try file.tensorAsStored(name)   // (rows, columns), 16-bit, memory-mapped
+            }
             return try file.tensor(name)
         } catch let error as SafeTensorsError {
             throw InputError(path: error.path, problem: error.problem, hint: error.hint)

@@ -75,7 +75,7 @@ extension GPTModel {
         func get(_ key: String, _ shape: [Int], transposed: Bool = false) throws {
             let stored = transposed ? [shape[1], shape[0]] : shape
             let t = try checkpoint.tensor([key, "transformer." + key], shape: stored)
-            values[key] = transposed ? t.T.detach() : t
+            values[key] = transposed ? t.widened().T.detach() : t   // Conv1D weights become float32 (Linear's layout)
         }
         try get("wte.weight", [config.vocabSize, d])
         try get("wpe.weight", [config.contextLength, d])
