@@ -11,7 +11,7 @@ import Tokenizers
 let options = Options(program: "Chapter13_AutoregressiveLoopAndKVCache", summary: "the generation loop and the KV cache")
 let prompt = options.optionalString("--prompt", help: "the text to continue (also for generate)")
 let promptIDs = options.optionalString("--prompt-ids", help: "generate: the prompt as token ids, e.g. 1,2,3", placeholder: "IDS")
-let maxNewTokens = options.int("--max-new-tokens", default: 20, help: "how many tokens to generate")
+let maxNewTokens = options.int("--max-new-tokens", default: 20, help: "how many tokens to generate (chat: per reply, default 512)")
 let greedyFlag = options.flag("--greedy", help: "generate: always take the most likely token (the default unless sampling flags are given)")
 let temperature = options.float("--temperature", default: 1, help: "generate: sample with this temperature")
 let topK = options.int("--top-k", default: 0, help: "generate: keep only the k most likely tokens (0: all)")
@@ -21,13 +21,16 @@ let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
 let quantize = options.optionalString("--quantize", help: "generate: keep the linear layers' weights as bf16, f16 or int8 (inference; by default a 16-bit checkpoint stays as stored, float32 stays float32)", placeholder: "FORMAT")
+let system = options.optionalString("--system", help: "chat: the system message that opens the conversation")
 let revision = options.optionalString("--revision", help: "download: a branch, tag or commit of the repository (default main)", placeholder: "R")
 options.positional("generate MODEL", help: "generate from a checkpoint (a directory, or a Hub id in the cache); --prompt uses its tokenizer")
+options.positional("chat MODEL", help: "talk with an instruct model (a directory or a Hub id): one turn per line, also from a pipe; /reset, /quit")
 options.positional("download ORG/NAME", help: "download a model from the Hugging Face Hub into its cache")
 options.positional("chat-template TEMPLATE CASES", help: "render conversations (JSON Lines) with a chat template, as transformers does")
 options.epilogue = """
 Try: --prompt "The cat" --max-new-tokens 40
      generate path/to/gpt2 --prompt "Hello, I am" --max-new-tokens 30 --temperature 0.8 --top-k 50
+     chat path/to/Qwen2.5-0.5B-Instruct --system "Answer in one sentence." --temperature 0.7
      download HuggingFaceTB/SmolLM2-135M-Instruct   (then: generate HuggingFaceTB/SmolLM2-135M-Instruct --prompt …)
 """
 options.parse()
@@ -38,6 +41,7 @@ if temperature.value <= 0 || topK.value < 0 || !(0 < topP.value && topP.value <=
     options.fail("--temperature must be positive, --top-k at least 0, --top-p in (0, 1]")
 }
 let sampler = Sampler(greedy: !sampling, temperature: temperature.value, topK: topK.value, topP: topP.value, seed: UInt64(seed.value))
+if system.wasGiven && options.positional.first != "chat" { options.fail("--system is for chat MODEL") }
 
 if options.positional.first == "download" { runDownloadCommand(Array(options.positional.dropFirst()), revision: revision.value, options: options) }
 
@@ -102,8 +106,21 @@ if options.positional.first == "generate" {
     }
     exit(0)
 }
+
+// MARK: - chat MODEL, chat-template TEMPLATE CASES
+
+/// The flags of `chat MODEL` (ChatCommand.swift).
+func chatSettings() -> ChatSettings {
+    if prompt.wasGiven || promptIDs.wasGiven { options.fail("chat reads its turns from the input, not from --prompt or --prompt-ids") }
+    return ChatSettings(system: system.value, maxNewTokens: maxNewTokens.wasGiven ? maxNewTokens.value : 512,
+                        makeSampler: { Sampler(greedy: !sampling, temperature: temperature.value, topK: topK.value, topP: topP.value,
+                                               seed: UInt64(seed.value)) },
+                        json: json.value, noCache: noCache.value, noTiming: noTiming.value)
+}
+
+if options.positional.first == "chat" { runChatCommand(Array(options.positional.dropFirst()), settings: chatSettings(), options: options) }
 if options.positional.first == "chat-template" { runChatTemplateCommand(Array(options.positional.dropFirst()), options: options) }
-if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate, download and chat-template)") }
+if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are generate, chat, download and chat-template)") }
 
 // MARK: - The loop
 

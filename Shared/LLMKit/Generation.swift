@@ -43,23 +43,51 @@ extension LlamaModel: CausalLanguageModel {
 /// - `stopAt`: tokens (end-of-sequence ids) after which generation stops; the one that stops
 ///   it is returned too, as Hugging Face's `generate` does.
 /// - `onToken`: sees each token as soon as it is chosen (streaming).
+///
+///     let ids = generate(model, prompt: [15496, 11], maxNewTokens: 20, stopAt: [50256])
 public func generate(_ model: CausalLanguageModel, prompt: [Int], maxNewTokens: Int, sampler: Sampler = Sampler(),
                      useCache: Bool = true, stopAt: Set<Int> = [], onToken: ((Int) -> Void)? = nil) -> [Int] {
     precondition(!prompt.isEmpty, "generate: the prompt is empty")
+    if useCache {
+        return generate(model, continuing: prompt, cache: model.makeCache(), maxNewTokens: maxNewTokens, sampler: sampler,
+                        stopAt: stopAt, onToken: onToken)
+    }
     var ids = prompt
     var generated: [Int] = []
-    let cache = useCache ? model.makeCache() : nil
     return withNoGrad {
-        var pending = prompt                                    // what the model has not seen yet
         for _ in 0..<maxNewTokens {
-            let logits: Tensor
-            if let cache {
-                if cache.length + pending.count > model.contextLength { break }      // the cache cannot slide
-                logits = model.lastLogits(pending, shape: [1, pending.count], cache: cache)   // (1, V)
-            } else {
-                let window = Array(ids.suffix(model.contextLength))                   // crop to the context
-                logits = model.lastLogits(window, shape: [1, window.count], cache: nil)       // (1, V)
-            }
+            let window = Array(ids.suffix(model.contextLength))                       // crop to the context
+            let logits = model.lastLogits(window, shape: [1, window.count], cache: nil)       // (1, V)
+            let next = sampler.next(logits.data, history: ids)
+            ids.append(next)
+            generated.append(next)
+            onToken?(next)
+            if stopAt.contains(next) { break }
+        }
+        return generated
+    }
+}
+
+/// Generates after `ids`, of which the first `cache.length` are already in `cache` (a chat
+/// keeps its cache from turn to turn): only the rest is prefilled, then one token per step.
+/// Returns the new tokens. Afterwards the cache holds `ids` and every new token but the last
+/// (which was chosen, never fed). Stops after `maxNewTokens`, after a token of `stopAt`
+/// (returned too), or when the cache is full: it cannot slide past the model's context.
+///
+///     let cache = model.makeCache()
+///     let first = generate(model, continuing: prompt, cache: cache, maxNewTokens: 20)
+///     // cache.length == prompt.count + first.count - 1: prefill only what follows it next time
+///     let second = generate(model, continuing: prompt + first + more, cache: cache, maxNewTokens: 20)
+public func generate(_ model: CausalLanguageModel, continuing ids: [Int], cache: KVCache, maxNewTokens: Int,
+                     sampler: Sampler = Sampler(), stopAt: Set<Int> = [], onToken: ((Int) -> Void)? = nil) -> [Int] {
+    precondition(cache.length < ids.count, "generate: \(ids.count) ids, of which \(cache.length) are cached: nothing new to feed")
+    var ids = ids
+    var generated: [Int] = []
+    return withNoGrad {
+        var pending = Array(ids[cache.length...])               // what the model has not seen yet
+        for _ in 0..<maxNewTokens {
+            if cache.length + pending.count > model.contextLength { break }          // the cache cannot slide
+            let logits = model.lastLogits(pending, shape: [1, pending.count], cache: cache)   // (1, V)
             let next = sampler.next(logits.data, history: ids)
             ids.append(next)
             generated.append(next)

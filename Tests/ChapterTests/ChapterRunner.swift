@@ -5,6 +5,11 @@
 //
 // then read the diff (`git diff Tests/ExpectedOutputs`) before committing it.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import XCTest
 
@@ -31,8 +36,9 @@ struct ChapterRun {
 }
 
 /// Runs `chapter` with `arguments` from the package root and waits for it; `environment` adds
-/// to (or replaces) the test's own environment variables.
-func runChapter(_ chapter: String, _ arguments: [String] = [], environment: [String: String] = [:],
+/// to (or replaces) the test's own environment variables. With `input`, that text is its
+/// standard input (then the end of input), as from a pipe.
+func runChapter(_ chapter: String, _ arguments: [String] = [], environment: [String: String] = [:], input: String? = nil,
                 timeout: TimeInterval = 300) throws -> ChapterRun {
     let executable = productsDirectory.appendingPathComponent(chapter)
     guard FileManager.default.fileExists(atPath: executable.path) else {
@@ -46,7 +52,18 @@ func runChapter(_ chapter: String, _ arguments: [String] = [], environment: [Str
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let inputPipe = input.map { _ in Pipe() }
+    if let inputPipe { process.standardInput = inputPipe }
     try process.run()
+    if let input, let inputPipe {
+        // written on another thread: a program that does not read it must not block the test
+        signal(SIGPIPE, SIG_IGN)                 // a program that exits early: an error to ignore, not a signal
+        let writer = inputPipe.fileHandleForWriting
+        DispatchQueue.global().async {
+            try? writer.write(contentsOf: Data(input.utf8))
+            try? writer.close()
+        }
+    }
     // Stop a run that hangs; read stderr on another thread so neither pipe can fill and block.
     let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
