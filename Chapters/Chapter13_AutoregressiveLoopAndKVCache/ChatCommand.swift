@@ -18,6 +18,7 @@ import Darwin
 import CourseKit
 import Foundation
 import LLMKit
+import TensorKit
 import Tokenizers
 
 /// The flags `chat` uses.
@@ -29,6 +30,7 @@ struct ChatSettings {
     var json: Bool
     var noCache: Bool
     var noTiming: Bool
+    var quantize: PackedFormat?
 }
 
 /// Runs `chat MODEL` and exits.
@@ -37,7 +39,7 @@ func runChatCommand(_ arguments: [String], settings: ChatSettings, options: Opti
     let session: ChatSession
     do {
         session = try ChatSession.load(from: try resolveModelDirectory(arguments[0]), system: settings.system,
-                                       keepsCache: !settings.noCache)
+                                       keepsCache: !settings.noCache, quantize: settings.quantize)
     } catch let refused as ChatSession.TurnRefused {
         options.fail("--system: \(refused)")
     } catch {

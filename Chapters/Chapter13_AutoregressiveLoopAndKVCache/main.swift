@@ -20,7 +20,7 @@ let seed = options.int("--seed", default: 123, help: "seed of the model's weight
 let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
-let quantize = options.optionalString("--quantize", help: "generate: keep the linear layers' weights as bf16, f16 or int8 (inference; by default a 16-bit checkpoint stays as stored, float32 stays float32)", placeholder: "FORMAT")
+let quantize = options.optionalString("--quantize", help: "generate, chat: keep the linear layers' weights as bf16, f16 or int8 (inference; by default a 16-bit checkpoint stays as stored, float32 stays float32)", placeholder: "FORMAT")
 let system = options.optionalString("--system", help: "chat: the system message that opens the conversation")
 let revision = options.optionalString("--revision", help: "download: a branch, tag or commit of the repository (default main)", placeholder: "R")
 options.positional("generate MODEL", help: "generate from a checkpoint (a directory, or a Hub id in the cache); --prompt uses its tokenizer")
@@ -115,7 +115,10 @@ func chatSettings() -> ChatSettings {
     return ChatSettings(system: system.value, maxNewTokens: maxNewTokens.wasGiven ? maxNewTokens.value : 512,
                         makeSampler: { Sampler(greedy: !sampling, temperature: temperature.value, topK: topK.value, topP: topP.value,
                                                seed: UInt64(seed.value)) },
-                        json: json.value, noCache: noCache.value, noTiming: noTiming.value)
+                        json: json.value, noCache: noCache.value, noTiming: noTiming.value,
+                        quantize: quantize.value.map { value in
+                            do { return try PackedFormat(flag: value, name: "--quantize") } catch { options.fail("\(error)") }
+                        })
 }
 
 if options.positional.first == "chat" { runChatCommand(Array(options.positional.dropFirst()), settings: chatSettings(), options: options) }

@@ -13,11 +13,15 @@ extension ChatSession {
     ///
     ///     let chat = try ChatSession.load(from: URL(fileURLWithPath: "SmolLM2-135M-Instruct"))
     ///     chat.stopIDs           // [2]: <|im_end|>
-    public static func load(from directory: URL, system: String? = nil, keepsCache: Bool = true) throws -> ChatSession {
+    ///
+    /// A 16-bit checkpoint stays as stored (its matrices read in place); `quantize` packs the
+    /// linear layers' weights as bfloat16, float16 or int8 blocks.
+    public static func load(from directory: URL, system: String? = nil, keepsCache: Bool = true,
+                            quantize: PackedFormat? = nil) throws -> ChatSession {
         let model: CausalLanguageModel
-        switch try LoadedModel.load(huggingFace: directory) {
-        case .gpt2(let m): model = m
-        case .llama(let m): model = m
+        switch try CheckpointWeights.$keepsHalfPrecision.withValue(true, operation: { try LoadedModel.load(huggingFace: directory) }) {
+        case .gpt2(let m): model = m; if let quantize { m.packWeights(quantize) }
+        case .llama(let m): model = m; if let quantize { m.packWeights(quantize) }
         default: throw InputError(path: directory.path, problem: "chat needs a decoder-only model (GPT-2, Llama, Mistral, Mixtral, Qwen, Gemma)")
         }
         let pretrained = try PretrainedTokenizer(directory: directory)
