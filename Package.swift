@@ -6,10 +6,14 @@ import PackageDescription
 // MARK: - Build settings
 
 /// The numeric code is compiled optimised even in a debug build, so `swift run ChapterNN`
-/// is quick without `-c release`. `-target-cpu native` lets `SIMD.addProduct` become real FMA
-/// instructions (without it they are scalar library calls, about 100× slower).
+/// is quick without `-c release`. It is `-O`, not `-Ounchecked`: every `precondition` stays on
+/// in every build, so misuse (a `matmul` of mismatched shapes, an id past the vocabulary)
+/// stops with its message instead of reading out of bounds. Hot loops validate once at the
+/// op's entry and run on unsafe pointers, which need no bounds checks.
+/// `-target-cpu native` lets `SIMD.addProduct` become real FMA instructions (without it they
+/// are scalar library calls, about 100× slower).
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"]),
+    .unsafeFlags(["-O"]),
     .unsafeFlags(["-target-cpu", "native"], .when(platforms: [.linux])),
 ]
 
@@ -62,6 +66,10 @@ let testTargets: [Target] = [
     .testTarget(name: "LLMKitTests", dependencies: ["LLMKit", "TensorKit", "TestSupport"], path: "Tests/LLMKitTests"),
     // Runs every chapter's real program and compares its output with Tests/ExpectedOutputs.
     .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0.name) } + ["TestSupport"], path: "Tests/ChapterTests"),
+    // Misuses the library on purpose, one mistake per case (`MisuseProbe matmul`), for MisuseTests.
+    .executableTarget(name: "MisuseProbe", dependencies: ["TensorKit", "LLMKit"], path: "Tests/MisuseProbe"),
+    // Runs each MisuseProbe case in a child process: it must stop with a message naming the mistake.
+    .testTarget(name: "MisuseTests", dependencies: ["MisuseProbe"], path: "Tests/MisuseTests"),
     .executableTarget(
         name: "Benchmarks", dependencies: ["TensorKit", "Tokenizers", "LLMKit"], path: "Tests/Benchmarks",
         exclude: ["torch_sweeps.py", "tiktoken_encode.py", "torch_published_shapes.py",    // the reference sides, in Python

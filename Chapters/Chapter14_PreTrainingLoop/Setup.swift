@@ -52,7 +52,7 @@ func checkWritable(_ directory: URL) {
 /// The checkpoint directory inside a run directory (or the directory itself if it is one).
 func checkpointDirectory(_ path: String) -> URL {
     let url = URL(fileURLWithPath: path)
-    let inner = url.appendingPathComponent("checkpoint")
+    let inner = lastCompleteCheckpoint(url.appendingPathComponent("checkpoint"))   // checkpoint, or checkpoint.previous after a killed save
     return FileManager.default.fileExists(atPath: inner.path) ? inner : url
 }
 

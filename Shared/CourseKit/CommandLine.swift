@@ -3,7 +3,7 @@
 // a one-line error and exit code 2 (no crash trace).
 
 import Foundation
-import TensorKit
+import TensorKit   // its `precondition` prints its message in every build
 
 /// The flags a chapter accepts, and the values given on the command line.
 ///

@@ -137,6 +137,20 @@ extension BertModel {
                                 maxPositions: try checkpoint.int("max_position_embeddings", default: 512),
                                 typeVocabSize: try checkpoint.int("type_vocab_size", default: 2),
                                 layerNormEps: try checkpoint.float("layer_norm_eps", default: 1e-12), activation: activation)
+        // Sizes the model can be made with, backed by the weights before it is made.
+        let c = config
+        try checkpoint.requireSizes([("vocab_size", c.vocabSize), ("hidden_size", c.hiddenSize), ("num_hidden_layers", c.layers),
+                                     ("num_attention_heads", c.heads), ("intermediate_size", c.intermediateSize),
+                                     ("max_position_embeddings", c.maxPositions), ("type_vocab_size", c.typeVocabSize)])
+        guard c.hiddenSize % c.heads == 0 else {
+            throw checkpoint.configError("hidden_size \(c.hiddenSize) is not divisible by num_attention_heads \(c.heads)")
+        }
+        for (name, shape) in [("embeddings.word_embeddings.weight", [c.vocabSize, c.hiddenSize]),
+                              ("embeddings.position_embeddings.weight", [c.maxPositions, c.hiddenSize]),
+                              ("embeddings.token_type_embeddings.weight", [c.typeVocabSize, c.hiddenSize]),
+                              ("encoder.layer.\(c.layers - 1).intermediate.dense.weight", [c.intermediateSize, c.hiddenSize])] {
+            try checkpoint.checkShape([name, "bert." + name], shape: shape)
+        }
         let model = withNoGrad { BertModel(config, generator: TorchGenerator(seed: 0)) }
         // keys with or without the "bert." prefix
         try checkpoint.loadParameters(into: model) { [$0, "bert." + $0] }

@@ -202,7 +202,7 @@ public final class GPTModel: Module {
         let (b, t) = (shape[0], shape[1])
         let start = cache?.length ?? 0
         precondition(start + t <= config.contextLength,
-                     "GPTModel: \(start + t) tokens exceed the context length \(config.contextLength)")
+                     "GPTModel: \(start + t) tokens (ids of shape \(describeShape(shape))\(start > 0 ? " after \(start) cached" : "")) exceed the context length \(config.contextLength)")
         let tokens = wte(ids, shape: [b, t])                                  // (B, T, d)
         let positions = wpe(Array(start..<(start + t)), shape: [t])           // (T, d)
         var x = embeddingDropout(tokens + positions)                          // (B, T, d)

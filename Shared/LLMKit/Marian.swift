@@ -112,6 +112,22 @@ extension MarianModel {
             encoderFFN: try checkpoint.int("encoder_ffn_dim"), decoderFFN: try checkpoint.int("decoder_ffn_dim"),
             maxPositions: try checkpoint.int("max_position_embeddings"), activation: activation,
             scaleEmbedding: checkpoint.bool("scale_embedding", default: false))
+        // Sizes the model can be made with, backed by the weights before it is made.
+        let c = config
+        try checkpoint.requireSizes([("vocab_size", c.vocabSize), ("d_model", c.dModel), ("encoder_layers", c.encoderLayers),
+                                     ("decoder_layers", c.decoderLayers), ("encoder_attention_heads", c.encoderHeads),
+                                     ("decoder_attention_heads", c.decoderHeads), ("encoder_ffn_dim", c.encoderFFN),
+                                     ("decoder_ffn_dim", c.decoderFFN), ("max_position_embeddings", c.maxPositions)])
+        guard c.dModel % 2 == 0, c.dModel % c.encoderHeads == 0, c.dModel % c.decoderHeads == 0 else {
+            throw checkpoint.configError("d_model \(c.dModel) must be even and divisible by the \(c.encoderHeads) encoder and \(c.decoderHeads) decoder heads")
+        }
+        // the sinusoidal table (positions × d_model) is computed, not read: its size is not backed by the weights
+        guard c.maxPositions <= 1 << 16 else {
+            throw checkpoint.configError("max_position_embeddings \(c.maxPositions) is more than the 65,536 positions the course computes")
+        }
+        try checkpoint.checkShape(["model.shared.weight"], shape: [c.vocabSize, c.dModel])
+        try checkpoint.checkShape(["model.encoder.layers.\(c.encoderLayers - 1).fc1.weight"], shape: [c.encoderFFN, c.dModel])
+        try checkpoint.checkShape(["model.decoder.layers.\(c.decoderLayers - 1).fc1.weight"], shape: [c.decoderFFN, c.dModel])
         let model = withNoGrad { MarianModel(config, generator: TorchGenerator(seed: 0)) }
         try checkpoint.loadParameters(into: model)
         return model

@@ -33,7 +33,7 @@ public func float16ToFloat(_ h: UInt16) -> Float {
     default:
         // Normal: the same number with the exponent re-biased from 15 to 127 and the fraction
         // padded with 13 zero bits.
-        return Float(bitPattern: sign | (exponent - 15 + 127) << 23 | fraction << 13)
+        return Float(bitPattern: sign | (exponent + (127 - 15)) << 23 | fraction << 13)
     }
 }
 

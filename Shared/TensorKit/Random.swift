@@ -256,7 +256,7 @@ public final class TorchGenerator {
     ///     g.restore(saved)
     ///     let b = g.randn([4])      // the same numbers as a
     public func restore(_ state: GeneratorState) {
-        precondition(state.words.count == Self.stateSize && (0...Self.stateSize).contains(state.position),
+        precondition(state.isValid,
                      "TorchGenerator.restore: a state needs \(Self.stateSize) words and a position in 0...\(Self.stateSize), "
                      + "got \(state.words.count) words and position \(state.position)")
         for (i, word) in state.words.enumerated() { words[i] = word }
@@ -282,6 +282,14 @@ public struct GeneratorState: Codable, Equatable, Sendable {
         self.words = words
         self.position = position
         self.cachedNormal = cachedNormal
+    }
+
+    /// Whether `TorchGenerator.restore` can take this state: 624 words and a position in
+    /// 0...624. Check it first when the state comes from a file.
+    ///
+    ///     guard state.isValid else { throw InputError(path: "training.json", problem: "…") }
+    public var isValid: Bool {
+        words.count == TorchGenerator.stateSize && (0...TorchGenerator.stateSize).contains(position)
     }
 }
 

@@ -52,7 +52,9 @@ extension Tensor {
                             rowSoftmax(row, i + 1, into: row)                            // keys 0...i
                             (row + i + 1).update(repeating: 0, count: t - i - 1)     // masked: weight 0
                             if let pdb {                                              // P' = P ⊙ keep / (1 − p)
-                                for j in 0...i { pdb[i * t + j] = row[j] * keep[task * t * t + i * t + j] }
+                                // row pointers first: the loop has no index arithmetic to check
+                                let (dropped, kept) = (pdb + i * t, keep + task * t * t + i * t)
+                                for j in 0...i { dropped[j] = row[j] * kept[j] }
                             }
                         }
                         let weightsBlock = UnsafePointer(pdb ?? scores) + rb * t
@@ -149,9 +151,12 @@ private func causalSelfAttentionBackward(qkv: Tensor, weights: AttentionWeights,
                              c: ds + rb * t, ldc: t, accumulate: false)                    // dP' = dO·Vᵀ
                         if let keep {                                                     // through dropout
                             for i in rb..<r1 {
+                                // row pointers first: the loop has no index arithmetic to check
+                                let (dsRow, dropped) = (ds + i * t, pdb! + i * t)
+                                let (pRow, kept) = (p + i * t, keep + task * t * t + i * t)
                                 for j in 0...i {
-                                    ds[i * t + j] *= keep[task * t * t + i * t + j]
-                                    pdb![i * t + j] = p[i * t + j] * keep[task * t * t + i * t + j]
+                                    dsRow[j] *= kept[j]
+                                    dropped[j] = pRow[j] * kept[j]
                                 }
                             }
                         }

@@ -214,8 +214,9 @@ extension Tensor {
         let rows = count / Swift.max(classes, 1)
         precondition(targets.count == rows,
                      "crossEntropy: logits \(describeShape(shape)) have \(rows) rows but there are \(targets.count) targets")
-        for t in targets where t != ignoreIndex {
-            precondition(t >= 0 && t < classes, "crossEntropy: target \(t) is out of range for \(classes) classes")
+        for (row, t) in targets.enumerated() where t != ignoreIndex {
+            precondition(t >= 0 && t < classes,
+                         "crossEntropy: target \(t) (row \(row)) is out of range for \(classes) classes (logits \(describeShape(shape)); the ignore index is \(ignoreIndex))")
         }
         // Each row's log Σ exp (the softmax kernel's), rows split over the cores and kept for
         // backward; the loss, log Σ exp − x[target] per row, is then summed in row order.
@@ -266,7 +267,9 @@ extension Tensor {
         precondition(weight.rank == 2, "embedding: weight must be (vocabulary, dim), got \(describeShape(weight.shape))")
         precondition(idShape.product == ids.count, "embedding: \(ids.count) ids do not fill shape \(describeShape(idShape))")
         let (vocabulary, dim) = (weight.shape[0], weight.shape[1])
-        for id in ids { precondition(id >= 0 && id < vocabulary, "embedding: id \(id) is out of range for a vocabulary of \(vocabulary)") }
+        for id in ids {
+            precondition(id >= 0 && id < vocabulary, "embedding: id \(id) is out of range for a vocabulary of \(vocabulary) (weight \(describeShape(weight.shape)))")
+        }
         let out = TensorStorage(uninitialized: ids.count * dim)
         if weight.storage.form != .float32 {
             // a 16-bit table kept as the checkpoint stores it: widen only the rows looked up

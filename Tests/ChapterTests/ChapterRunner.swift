@@ -35,15 +35,29 @@ struct ChapterRun {
     let status: Int32
 }
 
+/// A chapter's program that is not where the tests look for it: a failure, never a skip (a
+/// test that cannot run its chapter has checked nothing).
+struct MissingChapter: Error, CustomStringConvertible {
+    let chapter: String
+    let path: String
+    var description: String { "\(chapter) is not built at \(path) (the test targets depend on every chapter; run swift build)" }
+}
+
+/// The built program of `chapter`; throws `MissingChapter` (failing the test) when it is not there.
+func chapterExecutable(_ chapter: String) throws -> URL {
+    let executable = productsDirectory.appendingPathComponent(chapter)
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw MissingChapter(chapter: chapter, path: executable.path)
+    }
+    return executable
+}
+
 /// Runs `chapter` with `arguments` from the package root and waits for it; `environment` adds
 /// to (or replaces) the test's own environment variables. With `input`, that text is its
 /// standard input (then the end of input), as from a pipe.
 func runChapter(_ chapter: String, _ arguments: [String] = [], environment: [String: String] = [:], input: String? = nil,
                 timeout: TimeInterval = 300) throws -> ChapterRun {
-    let executable = productsDirectory.appendingPathComponent(chapter)
-    guard FileManager.default.fileExists(atPath: executable.path) else {
-        throw XCTSkip("\(chapter) is not built at \(executable.path)")
-    }
+    let executable = try chapterExecutable(chapter)
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

@@ -1,4 +1,5 @@
 import Foundation
+import LLMKit
 import XCTest
 
 /// Chapter 14: a short deterministic run, exact resumption through the command, the book's
@@ -33,7 +34,8 @@ final class PreTrainingChapterTests: XCTestCase {
     }
 
     /// A 6-step run stopped after step 3 (as Ctrl-C would) and resumed gives exactly the losses
-    /// of the uninterrupted run.
+    /// of the uninterrupted run: every batch loss and evaluation, bit for bit, from the runs'
+    /// training.json (which holds them at full precision), and the lines they print.
     func testResumeThroughTheCommandEqualsTheUninterruptedRun() throws {
         let whole = scratch("whole"), half = scratch("half")
         let uninterrupted = try runChapter(chapter, tiny + ["--steps", "6", "--out", whole])
@@ -41,11 +43,27 @@ final class PreTrainingChapterTests: XCTestCase {
         let first = try runChapter(chapter, tiny + ["--steps", "6", "--stop-at", "3", "--out", half])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("Stopped at step 3. Checkpoint saved to \(half)/checkpoint."))
+        let stopped = try trainingState(half)
         let resumed = try runChapter(chapter, ["--resume", half, "--out", half, "--no-timing"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("Resuming the run in"))
-        XCTAssertEqual(evaluationLines(resumed.stdout).map(\.line), Array(evaluationLines(uninterrupted.stdout).map(\.line).suffix(1)))
-        XCTAssertEqual(sparklineLine(resumed.stdout), sparklineLine(uninterrupted.stdout), "the batch losses of all 6 steps")
+
+        // The numbers themselves, at full precision.
+        let reference = try trainingState(whole), continued = try trainingState(half)
+        XCTAssertEqual(reference.step, 6)
+        XCTAssertEqual(continued.step, 6)
+        XCTAssertEqual(reference.losses.count, 6, "one loss per step")
+        XCTAssertEqual(stopped.losses.map(\.bitPattern), reference.losses.prefix(3).map(\.bitPattern), "the first 3 steps")
+        XCTAssertEqual(continued.losses.map(\.bitPattern), reference.losses.map(\.bitPattern), "all 6 batch losses")
+        XCTAssertEqual(reference.evaluations.map(\.step), [3, 6])
+        XCTAssertEqual(continued.evaluations.map(bits), reference.evaluations.map(bits), "both evaluations")
+
+        // What the runs print from them.
+        let printed = evaluationLines(uninterrupted.stdout).map(\.line)
+        XCTAssertEqual(printed.count, 2, uninterrupted.stdout)
+        XCTAssertEqual(evaluationLines(resumed.stdout).map(\.line), Array(printed.suffix(1)))
+        let sparkline = try XCTUnwrap(sparklineLine(uninterrupted.stdout), uninterrupted.stdout)
+        XCTAssertEqual(sparklineLine(resumed.stdout), sparkline, "the batch losses of all 6 steps")
     }
 
     /// A run with a BPE trained on the text, and chapter 13 generating from its checkpoint
@@ -107,8 +125,7 @@ final class PreTrainingChapterTests: XCTestCase {
     func testControlCSavesACheckpoint() throws {
         let out = scratch("interrupted")
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(chapter)
-        guard FileManager.default.fileExists(atPath: process.executableURL!.path) else { throw XCTSkip("\(chapter) is not built") }
+        process.executableURL = try chapterExecutable(chapter)
         process.arguments = tiny + ["--steps", "100000", "--eval-every", "1000", "--out", out]
         process.currentDirectoryURL = packageRoot
         let pipe = Pipe()
@@ -166,6 +183,15 @@ final class PreTrainingChapterTests: XCTestCase {
     }
 
     // MARK: - Reading the output
+
+    /// The training.json of the checkpoint a run wrote into `out`.
+    func trainingState(_ out: String) throws -> TrainingState {
+        let url = packageRoot.appendingPathComponent("\(out)/checkpoint/training.json")
+        return try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: url))
+    }
+
+    /// An evaluation as exact bits, so that equality means bit for bit.
+    func bits(_ e: Evaluation) -> [UInt32] { [UInt32(e.step), e.trainLoss.bitPattern, e.validationLoss.bitPattern] }
 
     func evaluationLines(_ out: String) -> [(line: String, validation: Float)] {
         out.split(separator: "\n").filter { $0.hasPrefix("step ") && $0.contains("val loss:") }.map { line in

@@ -10,12 +10,6 @@ final class AttentionTests: XCTestCase {
         Tensor([[0.1, 0.2, 0.3], [0.9, 0.1, 0.4], [0.3, 0.3, 0.8], [0.5, 0.6, 0.1], [0.2, 0.9, 0.9], [0.7, 0.4, 0.2]]),
     ])   // (2, 6, 3)
 
-    func assertClose(_ a: Tensor, _ b: Tensor, _ accuracy: Float = 1e-6, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.shape, b.shape, file: file, line: line)
-        let diff = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThanOrEqual(diff, accuracy, file: file, line: line)
-    }
-
     /// Causal masking by multiply-and-renormalise equals masking with −∞.
     func testTwoWaysOfMaskingAgree() {
         let scores = TorchGenerator(seed: 1).randn([5, 5])
@@ -23,7 +17,7 @@ final class AttentionTests: XCTestCase {
         let renormalised = plain * Tensor.ones([5, 5]).tril()
         let byMultiplying = renormalised / renormalised.sum(axis: -1, keepDim: true)
         let byInfinity = scores.maskedFill(causalMask(queries: 5, keys: 5), -.infinity).softmax(axis: -1)
-        assertClose(byMultiplying, byInfinity, 1e-6)
+        assertClose(byMultiplying, byInfinity, absolute: 1e-6)
     }
 
     func testCausalMaskWithCachedKeys() {
@@ -42,7 +36,7 @@ final class AttentionTests: XCTestCase {
             "W_value.weight": Tensor.cat(wrapper.heads.map { $0.wValue.weight }, axis: 0),
             "out_proj.weight": Tensor.eye(6), "out_proj.bias": Tensor.zeros([6]),
         ])
-        assertClose(fused(batch), wrapper(batch), 1e-6)
+        assertClose(fused(batch), wrapper(batch), absolute: 1e-6)
     }
 
     /// GQA with as many kv heads as heads is multi-head attention; MQA is GQA with one kv head,
@@ -53,14 +47,14 @@ final class AttentionTests: XCTestCase {
         let mha = MultiHeadAttention(dIn: 8, dOut: 8, contextLength: 5, dropout: 0, numHeads: 4, qkvBias: false)
         try mha.load(["W_query.weight": gqa.qProj.weight, "W_key.weight": gqa.kProj.weight, "W_value.weight": gqa.vProj.weight,
                       "out_proj.weight": gqa.oProj.weight, "out_proj.bias": Tensor.zeros([8])])
-        assertClose(gqa(x), mha(x), 1e-5)
+        assertClose(gqa(x), mha(x), absolute: 1e-5)
 
         let mqa = GroupedQueryAttention(dIn: 8, numHeads: 4, numKVHeads: 1, headDim: 2, generator: TorchGenerator(seed: 4))
         let expanded = GroupedQueryAttention(dIn: 8, numHeads: 4, numKVHeads: 4, headDim: 2, generator: TorchGenerator(seed: 5))
         try expanded.load(["q_proj.weight": mqa.qProj.weight, "o_proj.weight": mqa.oProj.weight,
                            "k_proj.weight": Tensor.cat(Array(repeating: mqa.kProj.weight, count: 4), axis: 0),
                            "v_proj.weight": Tensor.cat(Array(repeating: mqa.vProj.weight, count: 4), axis: 0)])
-        assertClose(mqa(x), expanded(x), 1e-5)
+        assertClose(mqa(x), expanded(x), absolute: 1e-5)
     }
 
     /// With RoPE, q·k depends only on the offset between the two positions.

@@ -145,6 +145,66 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(siblings, ["checkpoint"], "no .partial or .previous left behind")
     }
 
+    /// A save killed between its two renames (the old checkpoint moved aside to
+    /// checkpoint.previous, the new one not yet renamed from checkpoint.partial) leaves no
+    /// checkpoint/: the old one is the last complete checkpoint, resuming reads it, and the next
+    /// save puts everything right.
+    func testASaveKilledBetweenItsRenamesLeavesThePreviousCheckpoint() throws {
+        let (trainer, tokenizer, dataset) = makeTrainer(steps: 4)
+        let parent = try temporaryDirectory()
+        let directory = parent.appendingPathComponent("checkpoint")
+        let previous = parent.appendingPathComponent("checkpoint.previous"), partial = parent.appendingPathComponent("checkpoint.partial")
+        trainer.trainStep()
+        try trainer.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)            // step 1, complete
+        // the state such a kill leaves: the step-1 checkpoint aside, a step-2 one half-written
+        try FileManager.default.moveItem(at: directory, to: previous)
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        try Data("{\"step\": 2".utf8).write(to: partial.appendingPathComponent("training.json"))
+        XCTAssertEqual(lastCompleteCheckpoint(directory).path, previous.path)
+        let resumed = try Trainer.resume(from: lastCompleteCheckpoint(directory), trainData: trainer.trainData,
+                                         validationData: trainer.validationData, dataset: dataset)
+        XCTAssertEqual(resumed.step, 1)
+        XCTAssertEqual(resumed.losses, trainer.losses)
+        // the next save restores the old one first, then replaces it
+        resumed.trainStep()
+        try resumed.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        XCTAssertEqual(lastCompleteCheckpoint(directory).path, directory.path)
+        XCTAssertEqual(try TrainingState.load(from: directory.appendingPathComponent("training.json")).step, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: parent.path), ["checkpoint"], "no .partial or .previous left")
+    }
+
+    /// A training.json whose values a run cannot continue from is refused, naming the file and
+    /// the value, before any model is made.
+    func testResumeRefusesImpossibleTrainingStates() throws {
+        let (trainer, tokenizer, dataset) = makeTrainer(steps: 4)
+        let directory = try temporaryDirectory().appendingPathComponent("checkpoint")
+        trainer.trainStep()
+        try trainer.saveCheckpoint(to: directory, tokenizer: tokenizer, dataset: dataset)
+        let url = directory.appendingPathComponent("training.json")
+        let saved = try TrainingState.load(from: url)
+        let cases: [(String, (inout TrainingState) -> Void)] = [
+            ("holds 0 batch losses at step 1", { $0.losses = [] }),
+            ("its batch size 0 is not positive", { $0.settings.batchSize = 0 }),
+            ("it evaluates every 0 steps", { $0.settings.evalEvery = 0 }),
+            ("its data position (epoch -1,", { $0.position.epoch = -1 }),
+            ("its dropout generator has 623 words", { $0.dropoutGenerator.words.removeLast() }),
+            ("the model's number of heads is 0", { $0.model.numHeads = 0 }),
+            ("the model's dropout rate 1.0 is not in [0, 1)", { $0.model.dropRate = 1 }),
+            ("describes another model than config.json", { $0.model.embeddingDim = 32 }),
+            ("has batches of 1000 windows, more than the", { $0.settings.batchSize = 1000 }),
+        ]
+        for (message, change) in cases {
+            var state = saved
+            change(&state)
+            try JSONEncoder().encode(state).write(to: url)
+            XCTAssertThrowsError(try Trainer.resume(from: directory, trainData: trainer.trainData,
+                                                    validationData: trainer.validationData, dataset: dataset)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(url.path + ": "), "names training.json: \(error)")
+                XCTAssertTrue("\(error)".contains(message), "\(message): \(error)")
+            }
+        }
+    }
+
     func testResumeRejectsABadOrMismatchedCheckpoint() throws {
         let (trainer, tokenizer, dataset) = makeTrainer(steps: 3)
         let directory = try temporaryDirectory().appendingPathComponent("checkpoint")

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import TensorKit
 
@@ -39,7 +40,7 @@ final class GemmTests: XCTestCase {
                             let y = transB ? b[j * ldb + p] : b[p * ldb + j]
                             s += Double(x) * Double(y)
                         }
-                        worst = max(worst, abs(Double(c[i * ldc + j]) - s) / (1 + abs(s)))
+                        worst = worse(worst, abs(Double(c[i * ldc + j]) - s) / (1 + abs(s)))
                     }
                     for j in n..<ldc where c[i * ldc + j] != c0[i * ldc + j] { untouched = false }
                 }
@@ -148,7 +149,7 @@ final class GemmTests: XCTestCase {
                             let y = transB ? b[strideB + j * k + p] : b[strideB + p * n + j]
                             s += Double(x) * Double(y)
                         }
-                        worst = max(worst, abs(batched[m * n + i * n + j] - Float(s)))
+                        worst = worse(worst, abs(batched[m * n + i * n + j] - Float(s)))
                     }
                 }
                 XCTAssertLessThan(worst, 1e-4)

@@ -1,12 +1,14 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TensorKit
 
 /// Forward values against numbers known independently (by hand, or from the book).
 final class TensorOpsTests: XCTestCase {
+    /// Every element within `accuracy` of `expected` (the shared `assertClose`, which fails on a
+    /// NaN or infinity anywhere), with both lists printed on failure.
     func assertClose(_ t: Tensor, _ expected: [Float], accuracy: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(t.count, expected.count, file: file, line: line)
-        for (a, b) in zip(t.data, expected) { XCTAssertEqual(a, b, accuracy: accuracy, "\(t.data) vs \(expected)", file: file, line: line) }
+        TestSupport.assertClose(t, expected, absolute: accuracy, "\(t.data) vs \(expected)", file: file, line: line)
     }
 
     func testCreation() {

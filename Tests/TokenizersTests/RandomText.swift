@@ -1,19 +1,6 @@
 // Seeded random strings for round-trip tests: the awkward parts of Unicode, mixed at random.
 
-/// SplitMix64: a small, seeded, portable generator (the same numbers on every platform).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A uniform integer in 0..<n.
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
+import TestSupport   // SplitMix64
 
 enum RandomText {
     /// Pieces chosen for the tokenizers' edge cases: spaces and line ends (a lone "\r", CRLF),

@@ -73,6 +73,9 @@ public enum LoadedModel {
                 guard decoder.shape[0] == shape[0] else {
                     throw InputError(path: "decoder_input_ids", problem: "batch \(decoder.shape[0]) differs from input_ids' batch \(shape[0])")
                 }
+                for (name, length) in [("input_ids", shape[1]), ("decoder_input_ids", decoder.shape[1])] where length > m.config.maxPositions {
+                    throw InputError(path: name, problem: "\(length) tokens exceed the model's \(m.config.maxPositions) positions")
+                }
                 let memory = m.encode(ids, shape: shape)
                 return m.logits(m.decode(decoder.values, shape: decoder.shape, memory: memory))
             }

@@ -34,7 +34,9 @@ public struct HuggingFaceCheckpoint {
 
     /// An integer field of the config, or an error naming it.
     public func int(_ key: String, default value: Int? = nil) throws -> Int {
-        if let n = config[key] as? NSNumber, !isJSONBoolean(n), n.doubleValue == n.doubleValue.rounded() { return n.intValue }
+        // Int(exactly:) refuses a fraction, and a number too large for an Int (1e300), which
+        // NSNumber.intValue would not
+        if let n = config[key] as? NSNumber, !isJSONBoolean(n), let integer = Int(exactly: n.doubleValue) { return integer }
         if config[key] == nil || config[key] is NSNull, let value { return value }
         throw InputError(path: configPath, problem: "field \(key) is missing or not an integer")
     }
@@ -53,6 +55,23 @@ public struct HuggingFaceCheckpoint {
         throw InputError(path: configPath, problem: "field \(key) is missing or not a string")
     }
 
+    /// Checks config sizes before a model of those sizes is made: each at least `minimum`, or
+    /// an `InputError` naming config.json and the field.
+    ///
+    ///     try checkpoint.requireSizes([("hidden_size", hidden), ("num_attention_heads", heads)])
+    public func requireSizes(_ sizes: [(field: String, value: Int)], atLeast minimum: Int = 1) throws {
+        for (field, value) in sizes where value < minimum {
+            throw InputError(path: configPath, problem: "field \(field) is \(value); it must be at least \(minimum)")
+        }
+    }
+
+    /// An `InputError` naming config.json, for a value the model cannot be made with.
+    ///
+    ///     throw checkpoint.configError("head_dim 7 is odd")   // …/config.json: head_dim 7 is odd
+    public func configError(_ problem: String) -> InputError {
+        InputError(path: configPath, problem: problem)
+    }
+
     /// A boolean field of the config.
     public func bool(_ key: String, default value: Bool) -> Bool {
         (config[key] as? Bool) ?? value
@@ -60,16 +79,24 @@ public struct HuggingFaceCheckpoint {
 
     /// The tensor stored under the first of `names` that exists, checked against `shape`.
     public func tensor(_ names: [String], shape: [Int]) throws -> Tensor {
-        guard let name = names.first(where: { weights.info($0) != nil }) else {
+        try weights.tensor(try checkShape(names, shape: shape))
+    }
+
+    /// The first of `names` that the weights hold, after checking (from the header alone) that
+    /// its shape is `shape`; an `InputError` naming the weights file otherwise.
+    ///
+    ///     try checkpoint.checkShape(["model.embed_tokens.weight"], shape: [vocabulary, width])
+    @discardableResult
+    public func checkShape(_ names: [String], shape: [Int]) throws -> String {
+        guard let name = names.first(where: { weights.info($0) != nil }), let info = weights.info(name) else {
             throw InputError(path: weights.url.path, problem: "has no tensor \(names.joined(separator: " or "))",
                                   hint: "is this checkpoint the architecture its config.json says?")
         }
-        let t = try weights.tensor(name)
-        guard t.shape == shape else {
-            throw InputError(path: weights.file(containing: name)!.url.path, problem: "tensor \(name) has shape \(describeShape(t.shape)), expected \(describeShape(shape))",
+        guard info.shape == shape else {
+            throw InputError(path: weights.file(containing: name)!.url.path, problem: "tensor \(name) has shape \(describeShape(info.shape)), expected \(describeShape(shape))",
                                   hint: "config.json and the weights do not fit together")
         }
-        return t
+        return name
     }
 }
 

@@ -12,6 +12,20 @@ extension LlamaModel {
     public static func load(huggingFace directory: URL) throws -> LlamaModel {
         let checkpoint = try HuggingFaceCheckpoint(directory: directory)
         let config = try LlamaConfig(huggingFace: checkpoint)
+        // The weights must back every size before a model of those sizes is made: the
+        // embedding (vocabulary × width), the last layer's projections (heads, width, the
+        // feed-forward's or last expert's width).
+        let last = "model.layers.\(config.numLayers - 1)."
+        try checkpoint.checkShape(["model.embed_tokens.weight"], shape: [config.vocabSize, config.hiddenSize])
+        try checkpoint.checkShape([last + "self_attn.q_proj.weight"], shape: [config.numHeads * config.headDim, config.hiddenSize])
+        try checkpoint.checkShape([last + "self_attn.k_proj.weight"], shape: [config.numKVHeads * config.headDim, config.hiddenSize])
+        if config.numExperts > 0 {
+            try checkpoint.checkShape([last + "block_sparse_moe.gate.weight"], shape: [config.numExperts, config.hiddenSize])
+            try checkpoint.checkShape([last + "block_sparse_moe.experts.\(config.numExperts - 1).w1.weight"],
+                                      shape: [config.intermediateSize, config.hiddenSize])
+        } else {
+            try checkpoint.checkShape([last + "mlp.gate_proj.weight"], shape: [config.intermediateSize, config.hiddenSize])
+        }
         let model = withNoGrad { LlamaModel(config, generator: TorchGenerator(seed: 0)) }
         try checkpoint.loadParameters(into: model)
         // A tensor the model has no place for means config.json describes another model (a

@@ -108,6 +108,15 @@ extension LlamaConfig {
         for (key, value) in [("num_attention_heads", numHeads), ("num_key_value_heads", numKVHeads), ("head_dim", headDim)] where value < 1 {
             throw InputError(path: c.configPath, problem: "\(key) is \(value); it must be at least 1")
         }
+        try c.requireSizes([("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                            ("num_hidden_layers", numLayers)])
+        try c.requireSizes([("num_local_experts", numExperts), ("num_experts_per_tok", expertsPerToken)], atLeast: 0)
+        guard numExperts == 0 || (1...numExperts).contains(expertsPerToken) else {
+            throw c.configError("num_experts_per_tok \(expertsPerToken) is not between 1 and num_local_experts \(numExperts)")
+        }
+        guard ropeTheta.isFinite && ropeTheta > 0, rmsNormEps.isFinite && rmsNormEps >= 0 else {
+            throw c.configError("rope_theta \(ropeTheta) and rms_norm_eps \(rmsNormEps) must be finite and positive")
+        }
         if numHeads % numKVHeads != 0 {
             throw InputError(path: c.configPath, problem: "num_attention_heads \(numHeads) is not a multiple of num_key_value_heads \(numKVHeads)")
         }

@@ -177,6 +177,56 @@ public struct TrainingState: Codable {
     public var evaluations: [Evaluation]
 }
 
+extension TrainingState {
+    /// Reads and checks a training.json: an `InputError` naming the file if it is missing, is
+    /// not a training state, or holds values a run cannot continue from (see `validate`).
+    ///
+    ///     let state = try TrainingState.load(from: checkpoint.appendingPathComponent("training.json"))
+    ///     state.step      // 3
+    public static func load(from url: URL) throws -> TrainingState {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw InputError(path: url.path, problem: "not found",
+                             hint: "--resume takes a directory written by Chapter14_PreTrainingLoop (its --out); to start from weights only, use --init-from")
+        }
+        let state: TrainingState
+        do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
+            throw InputError(path: url.path, problem: "is not a valid training state (\(error))")
+        }
+        try state.validate(path: url.path)
+        return state
+    }
+
+    /// Checks what continuing the run relies on: a model that can be made, sizes and counts
+    /// that are not negative (or zero where they divide), one loss per step taken, a data
+    /// position within the steps taken, and a complete generator state. Throws an `InputError`
+    /// naming `path`.
+    ///
+    ///     try state.validate(path: "training.json")   // training.json: its batch size 0 is not positive
+    public func validate(path: String) throws {
+        func fail(_ problem: String) -> InputError {
+            InputError(path: path, problem: problem, hint: "the file is damaged; resume from another checkpoint, or start the run again")
+        }
+        try model.validate(path: path)
+        guard step >= 0, losses.count == step else { throw fail("holds \(losses.count) batch losses at step \(step); a run records one per step") }
+        guard settings.batchSize >= 1 else { throw fail("its batch size \(settings.batchSize) is not positive") }
+        guard settings.steps >= 0, settings.warmupSteps >= 0 else {
+            throw fail("its steps (\(settings.steps)) and warm-up steps (\(settings.warmupSteps)) must not be negative")
+        }
+        guard settings.evalEvery >= 1, (settings.evalBatches ?? 1) >= 1 else {
+            throw fail("it evaluates every \(settings.evalEvery) steps on \(settings.evalBatches.map(String.init) ?? "all") batches; both must be positive")
+        }
+        guard position.epoch >= 0, position.batch >= 0, position.epoch <= step else {
+            throw fail("its data position (epoch \(position.epoch), batch \(position.batch)) cannot follow \(step) steps")
+        }
+        guard dropoutGenerator.isValid else {
+            throw fail("its dropout generator has \(dropoutGenerator.words.count) words at position \(dropoutGenerator.position); a state has 624 at 0…624")
+        }
+        for e in evaluations where e.step < 0 || e.step > step {
+            throw fail("holds an evaluation at step \(e.step), outside the \(step) steps taken")
+        }
+    }
+}
+
 extension Trainer {
     /// Writes a complete checkpoint to `directory` (replacing one that is there), atomically.
     /// `includeOptimizer: false` leaves out AdamW's moments (a model for inference only).
@@ -216,14 +266,7 @@ extension Trainer {
     public static func resume(from directory: URL, trainData: SlidingWindowDataset, validationData: SlidingWindowDataset,
                               dataset: DatasetDescription, steps: Int? = nil) throws -> Trainer {
         let stateURL = directory.appendingPathComponent("training.json")
-        guard let data = FileManager.default.contents(atPath: stateURL.path) else {
-            throw InputError(path: stateURL.path, problem: "not found",
-                             hint: "--resume takes a directory written by Chapter14_PreTrainingLoop (its --out); to start from weights only, use --init-from")
-        }
-        let state: TrainingState
-        do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
-            throw InputError(path: stateURL.path, problem: "is not a valid training state (\(error))")
-        }
+        let state = try TrainingState.load(from: stateURL)
         guard state.dataset.fingerprint == dataset.fingerprint, state.dataset.tokens == dataset.tokens else {
             throw InputError(path: stateURL.path,
                              problem: "was trained on \(state.dataset.name) (\(state.dataset.tokens) tokens), not on \(dataset.name) (\(dataset.tokens) tokens)",
@@ -232,11 +275,23 @@ extension Trainer {
         guard trainData.maxLength <= state.model.contextLength else {
             throw InputError(path: stateURL.path, problem: "has context \(state.model.contextLength), shorter than the windows of \(trainData.maxLength)")
         }
+        guard state.settings.batchSize <= trainData.count else {
+            throw InputError(path: stateURL.path, problem: "has batches of \(state.settings.batchSize) windows, more than the \(trainData.count) training windows")
+        }
+        // The model of training.json must be that of config.json, whose sizes the weights must
+        // back before a model of those sizes is made.
+        let checkpoint = try HuggingFaceCheckpoint(directory: directory)
+        let saved = try GPTConfig(huggingFace: checkpoint)
+        guard saved == state.model else {
+            throw InputError(path: stateURL.path, problem: "describes another model than config.json",
+                             hint: "the two files come from different runs; resume from a checkpoint written whole by Chapter14_PreTrainingLoop")
+        }
+        try checkpoint.checkGPT2Shapes(state.model)
         var settings = state.settings
         if let steps { settings.steps = steps }
         let generator = TorchGenerator(seed: settings.seed)
         let model = withNoGrad { GPTModel(state.model, generator: generator) }
-        try model.load(gpt2Weights: try HuggingFaceCheckpoint(directory: directory))
+        try model.load(gpt2Weights: checkpoint)
         generator.restore(state.dropoutGenerator)
         let trainer = Trainer(model: model, dropoutGenerator: generator, trainData: trainData,
                               validationData: validationData, settings: settings)
@@ -247,11 +302,15 @@ extension Trainer {
         }
         do {
             let file = try SafeTensorsFile(contentsOf: optimizerURL)
-            var moments: [String: Tensor] = [:]
-            for name in file.names { moments[name] = try file.tensor(name) }
             guard let stepText = file.metadata["step"], let optimizerStep = Int(stepText) else {
                 throw InputError(path: optimizerURL.path, problem: "has no \"step\" in its metadata")
             }
+            guard optimizerStep == state.step else {
+                throw InputError(path: optimizerURL.path, problem: "is the optimiser's state after step \(optimizerStep), but training.json is at step \(state.step)",
+                                 hint: "the two files come from different saves")
+            }
+            var moments: [String: Tensor] = [:]
+            for name in file.names { moments[name] = try file.tensor(name) }
             try trainer.optimizer.restore(step: optimizerStep, tensors: moments)
         } catch let error as SafeTensorsError {
             throw InputError(path: error.path, problem: error.problem, hint: error.hint)
@@ -266,12 +325,18 @@ extension Trainer {
     }
 }
 
-/// Puts the complete directory `partial` at `directory`: the old one (if any) is moved aside,
-/// the new one renamed into place, then the old one removed.
+/// Puts the complete directory `partial` at `directory`: the old one (if any) is moved aside to
+/// `<name>.previous`, the new one renamed into place, then the old one removed. Each rename is
+/// atomic, so a program killed at any moment leaves a complete checkpoint at `directory`, or —
+/// killed between the two renames — the old one at `<name>.previous`, where
+/// `lastCompleteCheckpoint` finds it (and the next save puts it back before anything else).
 func replaceDirectory(_ directory: URL, with partial: URL) throws {
     let fm = FileManager.default
     let previous = directory.deletingLastPathComponent().appendingPathComponent(directory.lastPathComponent + ".previous")
     do {
+        if !fm.fileExists(atPath: directory.path) && fm.fileExists(atPath: previous.path) {
+            try fm.moveItem(at: previous, to: directory)        // an earlier save was killed between its renames
+        }
         try? fm.removeItem(at: previous)
         if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: previous) }
         try fm.moveItem(at: partial, to: directory)
@@ -282,6 +347,17 @@ func replaceDirectory(_ directory: URL, with partial: URL) throws {
     }
 }
 
+/// The last complete checkpoint saved at `directory`: `directory` itself, or, if a save was
+/// killed between moving the old checkpoint aside and renaming the new one into place, the
+/// old one at `<name>.previous`. (`<name>.partial` is never one: it may be half-written.)
+///
+///     let last = lastCompleteCheckpoint(URL(fileURLWithPath: "runs/char/checkpoint"))
+public func lastCompleteCheckpoint(_ directory: URL) -> URL {
+    let fm = FileManager.default
+    let previous = directory.deletingLastPathComponent().appendingPathComponent(directory.lastPathComponent + ".previous")
+    return !fm.fileExists(atPath: directory.path) && fm.fileExists(atPath: previous.path) ? previous : directory
+}
+
 // MARK: - Loading for inference
 
 /// A GPT and its tokenizer from a directory written by chapter 14 (or a Hugging Face GPT-2
@@ -290,6 +366,7 @@ func replaceDirectory(_ directory: URL, with partial: URL) throws {
 ///     let (model, tokenizer) = try loadGPTCheckpoint(dataDirectory().appendingPathComponent("shakespeare-char"),
 ///                                                    gpt2Files: dataDirectory().appendingPathComponent("gpt2"))
 public func loadGPTCheckpoint(_ directory: URL, gpt2Files: URL) throws -> (model: GPTModel, tokenizer: CheckpointTokenizer) {
+    let directory = lastCompleteCheckpoint(directory)
     let model = try GPTModel.load(huggingFace: directory)
     let tokenizer = try CheckpointTokenizer.load(from: directory, gpt2Files: gpt2Files)
     guard tokenizer.tokenizer.vocabularySize <= model.config.vocabSize else {

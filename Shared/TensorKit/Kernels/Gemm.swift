@@ -116,7 +116,10 @@ struct Operand {
     let rowStride: Int
     let colStride: Int
 
-    @inline(__always) subscript(row: Int, col: Int) -> Float { base[row * rowStride + col * colStride] }
+    /// Element (row, col). Wrapping arithmetic: gemm checked its sizes once, so the offset of an
+    /// element inside the matrix cannot overflow, and the hot loops that read through this carry
+    /// no overflow checks.
+    @inline(__always) subscript(row: Int, col: Int) -> Float { base[row &* rowStride &+ col &* colStride] }
 }
 
 /// The sizes that shape the computation (see the top of this file for why).

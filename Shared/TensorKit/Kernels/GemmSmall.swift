@@ -49,8 +49,10 @@ func dotGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
                 let a2 = a0 + min(2, rows - 1) * lda, a3 = a0 + min(3, rows - 1) * lda
                 var s00 = Vec(), s01 = Vec(), s02 = Vec(), s03 = Vec(), s10 = Vec(), s11 = Vec(), s12 = Vec(), s13 = Vec()
                 var s20 = Vec(), s21 = Vec(), s22 = Vec(), s23 = Vec(), s30 = Vec(), s31 = Vec(), s32 = Vec(), s33 = Vec()
+                // p ≤ k, a size: wrapping arithmetic cannot wrap, and keeps the overflow checks
+                // (and the registers they take, spilling the 16 accumulators' neighbours) out of the loop
                 var p = 0
-                while p + 16 <= k {
+                while p &+ 16 <= k {
                     let x0 = load16(a0 + p), x1 = load16(a1 + p), x2 = load16(a2 + p), x3 = load16(a3 + p)
                     var y = load16(b0 + p)
                     s00.addProduct(x0, y); s10.addProduct(x1, y); s20.addProduct(x2, y); s30.addProduct(x3, y)
@@ -60,7 +62,7 @@ func dotGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
                     s02.addProduct(x0, y); s12.addProduct(x1, y); s22.addProduct(x2, y); s32.addProduct(x3, y)
                     y = load16(b3 + p)
                     s03.addProduct(x0, y); s13.addProduct(x1, y); s23.addProduct(x2, y); s33.addProduct(x3, y)
-                    p += 16
+                    p &+= 16
                 }
                 let tail = p
                 /// Sums the 16 lanes, adds the last k mod 16 products one by one, writes C(i0 + r, j0 + q).
@@ -110,12 +112,12 @@ func axpyGemm(m: Int, n: Int, k: Int, _ A: Operand, _ B: Operand,
                 }
                 // the ragged last chunk: 16 columns at a time, then one at a time
                 var j = 0
-                while j + 16 <= width {
+                while j &+ 16 <= width {
                     var s = accumulate ? load16(out + j) : Vec()
                     var bp = b + j
                     for p in 0..<k { s.addProduct(Vec(repeating: A[i, p]), load16(bp)); bp += B.rowStride }
                     store16(s, out + j)
-                    j += 16
+                    j &+= 16
                 }
                 while j < width {
                     var s: Float = accumulate ? out[j] : 0
