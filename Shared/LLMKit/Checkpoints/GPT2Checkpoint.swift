@@ -64,6 +64,7 @@ extension GPTModel {
         if let dropRate { config.dropRate = dropRate }
         let model = withNoGrad { GPTModel(config, generator: generator) }
         try model.load(gpt2Weights: checkpoint)
+        try LoRA.mergeSaved(into: model, directory: directory)      // a LoRA fine-tuning's adapters, if any
         model.eval()
         return model
     }
