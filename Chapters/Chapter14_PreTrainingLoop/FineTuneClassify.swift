@@ -10,7 +10,7 @@ import Tokenizers
 
 func runClassify(_ arguments: [String]) {
     let command = FineTuneCommand("classify", summary: "fine-tune a GPT into a classifier: who says a line of the play (the book's chapter 6)",
-                                  arguments: arguments, epochs: 6, learningRate: 1e-3, evalEvery: 50)
+                                  arguments: arguments, epochs: 4, learningRate: 1e-3, evalEvery: 50)
     ClassificationRun(command).run()
 }
 
@@ -28,7 +28,7 @@ final class ClassificationRun {
         self.command = command
         self.isLoRA = isLoRA
         let options = command.options
-        speakersFlag = options.string("--speakers", default: "ROMEO,MENENIUS", help: "the classes: speakers of data/tinyshakespeare.txt, comma-separated", placeholder: "A,B")
+        speakersFlag = options.string("--speakers", default: "royals-vs-commoners", help: "the classes, comma-separated: a speaker of data/tinyshakespeare.txt (ROMEO), several (NAME=A+B+C; KING* is every KING …), or royals-vs-commoners", placeholder: "A,B")
         maxCharsFlag = options.int("--max-chars", default: 128, help: "characters per passage (whole lines, cut at this length)")
         blocksFlag = options.int("--train-blocks", default: 1, help: "without LoRA: how many of the last blocks train, with the final norm and the head")
         textFlag = options.optionalString("--text", help: "a line to classify at the end")
@@ -59,9 +59,19 @@ final class ClassificationRun {
         let resumeDirectory = command.resumeDirectory
         let resumed = resumeDirectory.map { dir in command.orFail { try FineTuneState.read(from: dir) } }
         if let resumed { command.require(resumed.recipe.isClassifier, "\(command.resume.value!): it is a run of finetune \(resumed.recipe.task), not of a classifier") }
-        let speakers = resumed?.recipe.labels ?? speakersFlag.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        command.require(speakers.count >= 2 && Set(speakers).count == speakers.count, "--speakers needs at least two different names, got '\(speakersFlag.value)'")
-        if let resumed, speakersFlag.wasGiven, speakers != resumed.recipe.labels {
+        let preset = SpeakerLines.royalsAndCommoners.map { "\($0.name)=" + $0.speakers.joined(separator: "+") }
+        let speakers = resumed?.recipe.labels ?? (speakersFlag.value == "royals-vs-commoners" ? preset
+            : speakersFlag.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        command.require(speakers.count >= 2 && Set(speakers).count == speakers.count, "--speakers needs at least two different classes, got '\(speakersFlag.value)'")
+        // a class is "NAME=A+B+C" (the speakers A, B and C, called NAME), "A+B" or one speaker "A"
+        let classes: [(name: String, speakers: [String])] = speakers.map { spec in
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            let members = (parts.last ?? "").split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (parts.count == 2 ? parts[0].trimmingCharacters(in: .whitespaces) : spec, members)
+        }
+        command.require(classes.allSatisfy { !$0.speakers.isEmpty && !$0.speakers.contains("") }, "--speakers: '\(speakersFlag.value)' names an empty class")
+        if let resumed, speakersFlag.wasGiven,
+           (speakersFlag.value == "royals-vs-commoners" ? preset : speakersFlag.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) != resumed.recipe.labels {
             command.fail("--speakers: the run in \(command.resume.value!) classifies \(resumed.recipe.labels.joined(separator: ", "))")
         }
 
@@ -83,29 +93,36 @@ final class ClassificationRun {
         section("1. The task: who says this line?")
         let text = command.orFail { try readDataText("tinyshakespeare.txt") }
         let known = Set(SpeakerLines.speeches(in: text).map(\.speaker))
-        for s in speakers where !known.contains(s) {
+        for s in classes.flatMap(\.speakers) where !known.contains(where: { SpeakerLines.matches(s, $0) }) {
             let top = SpeakerLines.mostFrequentSpeakers(in: text, count: 8).map { "\($0.speaker) (\($0.speeches))" }
             command.fail("--speakers: nobody called '\(s)' speaks in data/tinyshakespeare.txt\nhint: the speakers with the most speeches: \(top.joined(separator: ", "))")
         }
-        let passages = SpeakerLines.passages(in: text, speakers: speakers, maxCharacters: maxCharsFlag.value)
-        let splits = LabelledSplits(balancing: passages, classes: speakers.count, seed: 123)
+        let passages = SpeakerLines.passages(in: text, classes: classes.map(\.speakers), maxCharacters: maxCharsFlag.value)
+        let splits = LabelledSplits(balancing: passages, classes: classes.count, seed: 123)
+        let names = classes.map(\.name)
         command.require(splits.train.count >= command.batchSize.value && !splits.validation.isEmpty && !splits.test.isEmpty,
                         "--speakers \(speakers.joined(separator: ",")): \(passages.count) passages are too few for a batch of \(command.batchSize.value) and three splits")
+        let described = classes.map { c -> String in
+            let who = c.speakers.count <= 6 ? c.speakers.joined(separator: ", ")
+                : c.speakers.prefix(5).joined(separator: ", ") + " and \(c.speakers.count - 5) more"
+            return c.speakers == [c.name] ? c.name : "\(c.name) (\(who))"
+        }
         say("""
-        Every speech of \(speakers.joined(separator: " and ")) in data/tinyshakespeare.txt, cut into \
-        passages of whole lines of at most \(maxCharsFlag.value) characters, is an example; its label \
-        is the speaker (whose name is not in the text). As the book balances spam and not-spam, \
-        each speaker keeps as many passages as the one with fewest; a seeded shuffle then splits \
-        them 70/10/20.
+        The labels come from the play: who says this? The classes are \(described.joined(separator: "; "))\
+        \(classes.flatMap(\.speakers).contains { $0.hasSuffix("*") } ? " (a name ending in * stands for every speaker whose name starts so: KING* for KING RICHARD II, KING HENRY VI, …)" : ""). Every speech of theirs in \
+        data/tinyshakespeare.txt, cut into passages of whole lines of at most \(maxCharsFlag.value) \
+        characters, is an example (the speaker's name is not in the text). As the book balances spam \
+        and not-spam, each class keeps as many passages as the one with fewest; a seeded shuffle then \
+        splits them 70/10/20 — the same passages on every run.
         """)
         let perClass = (0..<speakers.count).map { c in passages.filter { $0.label == c }.count }
-        table(["label", "speaker", "passages", "kept", "train", "validation", "test"], speakers.indices.map { c in
-            [String(c), speakers[c], grouped(perClass[c]), grouped(perClass.min()!),
+        table(["label", "class", "passages", "kept", "train", "validation", "test"], speakers.indices.map { c in
+            [String(c), names[c], grouped(perClass[c]), grouped(perClass.min()!),
              grouped(splits.train.filter { $0.label == c }.count), grouped(splits.validation.filter { $0.label == c }.count),
              grouped(splits.test.filter { $0.label == c }.count)]
         }, rightAligned: [0, 2, 3, 4, 5, 6])
         for example in splits.train.prefix(2) {
-            print("  \(speakers[example.label]): \(quoted(example.text))")
+            print("  \(names[example.label]): \(quoted(example.text))")
         }
 
         // MARK: 2. The model
@@ -153,7 +170,7 @@ final class ClassificationRun {
             .validation: try encode(splits.validation, tokenizer, context: config.contextLength),
             .test: try encode(splits.test, tokenizer, context: config.contextLength),
         ] }
-        let dataset = DatasetDescription(name: "tinyshakespeare speakers: " + speakers.joined(separator: ", "),
+        let dataset = DatasetDescription(name: "tinyshakespeare: " + names.joined(separator: " or "),
                                          ids: DataSplit.allCases.flatMap { s in encoded[s]!.flatMap { [$0.label, -1] + $0.ids } },
                                          trainFraction: 0.7)
         if let state = resumed, state.dataset.fingerprint != dataset.fingerprint {
@@ -190,8 +207,9 @@ final class ClassificationRun {
             if split == .train && isGradEnabled { tokens += b.ids.count }
             return classifier(b.ids, shape: b.shape, lengths: b.lengths).crossEntropy(targets: rows.map(\.label))   // ()
         }
-        func accuracy(_ split: DataSplit) -> Float {
-            let rows = encoded[split]!
+        /// The fraction classified right, of the whole split or of its first `limit` examples.
+        func accuracy(_ split: DataSplit, limit: Int? = nil) -> Float {
+            let rows = Array(encoded[split]!.prefix(limit ?? Int.max))
             var correct = 0
             classifier.evaluating {
                 for start in Swift.stride(from: 0, to: rows.count, by: 32) {
@@ -215,7 +233,7 @@ final class ClassificationRun {
         command.require(tuner.step < settings.steps || resumed == nil,
                         "\(command.resume.value ?? ""): the run already took \(tuner.step) of its \(settings.steps) steps\nhint: give a larger --steps to train on")
         command.checkWritable()
-        let before = DataSplit.allCases.map(accuracy)
+        let before = DataSplit.allCases.map { accuracy($0) }
         say("""
         Accuracy on every passage of each split\(tuner.step > 0 ? ", as resumed at step \(tuner.step)" : ", with the new head still random"); \
         guessing gives \(fixed(100 / Float(speakers.count), 1))%:
@@ -232,7 +250,8 @@ final class ClassificationRun {
         (the book's recipe). Only the \(grouped(prepared.trainableCount)) trainable numbers get \
         gradients and optimiser state. Every \(settings.evalEvery) steps: the mean loss of \
         \(settings.evalBatches.map { "\($0)" } ?? "all") batches of each split; after each epoch, \
-        the accuracies.
+        the accuracies on \(settings.evalBatches.map { "the first \($0 * settings.batchSize) examples" } ?? "all") of \
+        each (the book's estimate; the whole splits are measured at the end).
         """)
         let checkpoint = command.outDirectory.appendingPathComponent("checkpoint")
         func save() {
@@ -241,21 +260,22 @@ final class ClassificationRun {
         }
         let firstStep = tuner.step
         let elapsed = trainToTheEnd(tuner, command: command, tokensSeen: { tokens }, hooks: LoopHooks(afterEpoch: {
-            print("    after epoch \(tuner.position.epoch + 1): train accuracy \(fixed(100 * accuracy(.train), 1))%, validation \(fixed(100 * accuracy(.validation), 1))%")
+            let limit = settings.evalBatches.map { $0 * settings.batchSize }
+            print("    after epoch \(tuner.position.epoch + 1): train accuracy \(fixed(100 * accuracy(.train, limit: limit), 1))%, validation \(fixed(100 * accuracy(.validation, limit: limit), 1))%")
         }), save: save)
         save()
         timing(command, "\(grouped(tuner.step - firstStep)) steps (\(grouped(tokens)) tokens) in \(String(format: "%.1f", elapsed)) s.")
 
         // MARK: 6. After
         section("6. After fine-tuning")
-        let after = DataSplit.allCases.map(accuracy)
+        let after = DataSplit.allCases.map { accuracy($0) }
         table(["split", "examples", "before", "after"], DataSplit.allCases.indices.map { i in
             [DataSplit.allCases[i].rawValue, grouped(encoded[DataSplit.allCases[i]]!.count),
              fixed(100 * before[i], 1) + "%", fixed(100 * after[i], 1) + "%"]
         }, rightAligned: [1, 2, 3])
         say("""
         The test passages were never trained on nor used to choose a setting: \(fixed(100 * after[2], 1))% \
-        of them go to the right speaker, against \(fixed(100 / Float(speakers.count), 1))% by chance.
+        of them go to the right class, against \(fixed(100 / Float(speakers.count), 1))% by chance.
         """)
         let shown = Array(zip(splits.test, encoded[.test]!).prefix(4))
         let shownBatch = PaddedBatch(shown.map(\.1.ids), padID: pad)
@@ -263,15 +283,15 @@ final class ClassificationRun {
         let probabilities = withNoGrad { shownLogits.softmax(axis: -1) }
         for (i, (example, _)) in shown.enumerated() {
             let guess = probabilities.rows[i].indices.max { probabilities.rows[i][$0] < probabilities.rows[i][$1] }!
-            print("  \(quoted(String(example.text.prefix(60))))…")
-            print("      → \(speakers[guess]) (\(fixed(100 * probabilities.rows[i][guess], 1))%), said by \(speakers[example.label])")
+            print("  \(quoted(String(example.text.prefix(60))))\(example.text.count > 60 ? "…" : "")")
+            print("      → \(names[guess]) (\(fixed(100 * probabilities.rows[i][guess], 1))%); true class: \(names[example.label])")
         }
         if let line = textFlag.value {
             let ids = command.orFail { try tokenizer.encodeChecked(line) }
             command.require(!ids.isEmpty, "--text is empty")
             let cut = Array(ids.prefix(config.contextLength))
             let p = classifier.evaluating { classifier(cut, shape: [1, cut.count], lengths: [cut.count]).softmax(axis: -1) }
-            print("  \(quoted(line)) → \(speakers[p.argmax()]) (\(fixed(100 * p.data[p.argmax()], 1))%)")
+            print("  \(quoted(line)) → \(names[p.argmax()]) (\(fixed(100 * p.data[p.argmax()], 1))%)")
         }
         if isLoRA { showMerging(prepared, batch: shownBatch) }
         section(isLoRA ? "8. The checkpoint" : "7. The checkpoint")

@@ -9,7 +9,7 @@ import TensorKit
 
 func runLoRA(_ arguments: [String]) {
     let command = FineTuneCommand("lora", summary: "train the classifier through LoRA adapters only (the book's appendix E)",
-                                  arguments: arguments, epochs: 6, learningRate: 2e-3, evalEvery: 50, lora: 8)
+                                  arguments: arguments, epochs: 4, learningRate: 2e-3, evalEvery: 50, lora: 8)
     ClassificationRun(command, isLoRA: true).run()
 }
 

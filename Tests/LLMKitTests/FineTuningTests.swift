@@ -76,7 +76,7 @@ final class FineTuningTests: XCTestCase {
         let text = try String(contentsOf: dataDirectory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8)
         XCTAssertEqual(SpeakerLines.mostFrequentSpeakers(in: text, count: 2).map(\.speaker), ["GLOUCESTER", "DUKE VINCENTIO"])
         XCTAssertEqual(SpeakerLines.speeches(in: "ROMEO:\nBut soft!\nWhat light?\n\nJULIET:\nAy me!\n").map(\.speaker), ["ROMEO", "JULIET"])
-        let passages = SpeakerLines.passages(in: text, speakers: ["ROMEO", "MENENIUS"], maxCharacters: 128)
+        let passages = SpeakerLines.passages(in: text, classes: [["ROMEO"], ["MENENIUS"]], maxCharacters: 128)
         XCTAssertTrue(passages.allSatisfy { $0.text.unicodeScalars.count <= 128 && !$0.text.isEmpty })
         XCTAssertFalse(passages.contains { $0.text.contains("ROMEO:") }, "the speaker's name is not in the text")
         let splits = LabelledSplits(balancing: passages, classes: 2, seed: 123)
