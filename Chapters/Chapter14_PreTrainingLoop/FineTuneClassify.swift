@@ -264,7 +264,7 @@ final class ClassificationRun {
             print("    after epoch \(tuner.position.epoch + 1): train accuracy \(fixed(100 * accuracy(.train, limit: limit), 1))%, validation \(fixed(100 * accuracy(.validation, limit: limit), 1))%")
         }), save: save)
         save()
-        timing(command, "\(grouped(tuner.step - firstStep)) steps (\(grouped(tokens)) tokens) in \(String(format: "%.1f", elapsed)) s.")
+        timing(command, loopTiming(tuner.step - firstStep, tokens: tokens, elapsed))
 
         // MARK: 6. After
         section("6. After fine-tuning")

@@ -221,7 +221,7 @@ final class InstructionRun {
             print("    after epoch \(tuner.position.epoch + 1): " + quoted(answer(probe, limit: 60)))
         }), save: save)
         save()
-        timing(command, "\(grouped(tuner.step - firstStep)) steps (\(grouped(tokens)) tokens) in \(String(format: "%.1f", elapsed)) s.")
+        timing(command, loopTiming(tuner.step - firstStep, tokens: tokens, elapsed))
 
         // MARK: 6. Answers
         section("6. Answers to the test instructions")

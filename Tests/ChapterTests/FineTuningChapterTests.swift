@@ -7,7 +7,7 @@ import XCTest
 final class FineTuningChapterTests: XCTestCase {
     let chapter = "Chapter14_PreTrainingLoop"
     /// A small, quick classification task: two speakers of Coriolanus.
-    let tinyClassify = ["finetune", "classify", "--speakers", "SICINIUS,BRUTUS", "--batch-size", "4", "--eval-every", "2",
+    let tinyClassify = ["finetune", "classify", "--speakers", "Nurse,KING RICHARD II", "--batch-size", "8", "--eval-every", "2",
                         "--eval-batches", "1", "--no-timing"]
 
     func scratch(_ name: String) -> String {
@@ -46,8 +46,8 @@ final class FineTuningChapterTests: XCTestCase {
     }
 
     func testClassifyRunsAndLearns() throws {
-        let run = try runChapter(chapter, tinyClassify + ["--epochs", "2", "--lr", "2e-3", "--out", scratch("classify"),
-                                                          "--text", "The tribunes of the people"])
+        let run = try runChapter(chapter, tinyClassify + ["--epochs", "2", "--lr", "2e-3", "--eval-every", "50", "--out", scratch("classify"),
+                                                          "--text", "Marry, sir, I know not"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let out = run.stdout
         // the padded and the unpadded passage give the same logits
@@ -60,7 +60,7 @@ final class FineTuningChapterTests: XCTestCase {
         let percents = train.split(separator: " ").filter { $0.hasSuffix("%") }.map { Float($0.dropLast())! }
         XCTAssertEqual(percents.count, 2)
         XCTAssertGreaterThan(percents[1], percents[0] + 10, "training accuracy rises: \(train)")
-        XCTAssertTrue(out.contains("\"The tribunes of the people\" → "), out)
+        XCTAssertTrue(out.contains("\"Marry, sir, I know not\" → "), out)
     }
 
     /// Stopped after step 3 of 6 and resumed: the same evaluations and the same final accuracies.
@@ -75,14 +75,16 @@ final class FineTuningChapterTests: XCTestCase {
         XCTAssertTrue(first.stdout.contains("Continue with: swift run Chapter14_PreTrainingLoop finetune classify --resume \(half)"))
         let resumed = try runChapter(chapter, ["finetune", "classify", "--resume", half, "--out", half, "--no-timing"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        /// The last two evaluations and the accuracies after training (the table's last column).
         func tail(_ out: String) -> [String] {
             let lines = out.components(separatedBy: "\n")
             let evaluations = lines.filter { $0.hasPrefix("step ") && $0.contains("val loss") }
-            let after = lines.drop { !$0.hasPrefix("6. After fine-tuning") }.prefix(7)
-            return Array(evaluations.suffix(2)) + after
+            let after = lines.drop { !$0.hasPrefix("6. After fine-tuning") }.dropFirst(4).prefix(3)
+            return Array(evaluations.suffix(2)) + after.map { String($0.split(separator: " ").last!) }
         }
         XCTAssertEqual(tail(resumed.stdout), tail(uninterrupted.stdout))
-        XCTAssertEqual(tail(resumed.stdout).count, 9)
+        XCTAssertEqual(tail(resumed.stdout).count, 5)
+        XCTAssertTrue(tail(resumed.stdout).last!.hasSuffix("%"))
     }
 
     /// From the shipped model: grown to hold the instructions, trained for two steps, answers
@@ -94,7 +96,7 @@ final class FineTuningChapterTests: XCTestCase {
                                            "--lora", "2", "--out", out])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("step 2/2 (epoch 1)  train loss: "), run.stdout)
-        XCTAssertTrue(run.stdout.contains("after freezing               0"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("after freezing              0\nwith LoRA adapters     18,432"), run.stdout)
         let url = packageRoot.appendingPathComponent(out + "/test-responses.jsonl")
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
