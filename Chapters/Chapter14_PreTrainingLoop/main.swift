@@ -11,6 +11,7 @@ import Tokenizers
 // MARK: - Flags
 
 setvbuf(stdout, nil, _IOLBF, 0)      // each line as it is printed, even into a log file or a pipe
+if CommandLine.arguments.dropFirst().first == "finetune" { runFineTuning(Array(CommandLine.arguments.dropFirst(2))) }   // FineTune.swift
 
 let options = Options(program: "Chapter14_PreTrainingLoop",
                       summary: "pre-train a GPT from scratch: batches, loss, backward, AdamW, evaluation, checkpoints")

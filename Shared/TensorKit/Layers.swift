@@ -38,13 +38,15 @@ public final class Linear: Module {
         }
     }
 
-    /// (…, in) → (…, out)
+    /// (…, in) → (…, out), plus the adapter's update when one is attached.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         if packed == nil, weight.storage.form != .float32 {
             packed = PackedMatrix(wrapping: weight)   // a 16-bit checkpoint weight, read in place
         }
-        if let packed { return packed.linear(x, bias: bias) }   // (…, out), inference only
-        return Tensor.linear(x, weight: weight, bias: bias)
+        let y = packed.map { $0.linear(x, bias: bias) }                      // (…, out), inference only
+            ?? Tensor.linear(x, weight: weight, bias: bias)                  // (…, out)
+        guard let adapter else { return y }
+        return y + adapter.update(x)                                         // (…, out)
     }
 
     /// Keeps the weight as `format` from now on, for inference. For bfloat16 and float16 the
@@ -61,6 +63,34 @@ public final class Linear: Module {
                 form: format == .bfloat16 ? .bfloat16 : .float16, owner: matrix)))
         }
     }
+
+    // MARK: Adapters
+
+    /// A module whose output is added to this layer's — LoRA's low-rank update (LLMKit's
+    /// `LoRALinear`) — registered as the child "lora", or nil.
+    public private(set) var adapter: LinearAdapter?
+
+    /// Adds `adapter`'s update to every later output of this layer; its parameters appear
+    /// under `lora.` (`h.0.mlp.c_fc.lora.A`).
+    public func attach(_ adapter: LinearAdapter) {
+        precondition(self.adapter == nil, "Linear: an adapter is already attached")
+        register("lora", adapter)
+        self.adapter = adapter
+    }
+
+    /// Removes the attached adapter (after merging it into the weight, for instance).
+    public func detachAdapter() {
+        precondition(adapter != nil, "Linear: no adapter is attached")
+        unregister("lora")
+        adapter = nil
+    }
+}
+
+/// Something that adds to a `Linear` layer's output without changing its weight: LoRA's
+/// low-rank update (LLMKit's `LoRALinear`, the book's appendix E). `update` maps the layer's
+/// input (…, in) to a term of the layer's output shape (…, out).
+public protocol LinearAdapter: Module {
+    func update(_ x: Tensor) -> Tensor
 }
 
 extension Module {

@@ -43,6 +43,14 @@ open class Module {
         return module
     }
 
+    /// Removes the child called `name` (registered with `register(_:_:)`), with its parameters.
+    public func unregister(_ name: String) {
+        guard let i = children.firstIndex(where: { $0.name == name }) else {
+            preconditionFailure("Module: there is no child called \(name) to remove")
+        }
+        children.remove(at: i)
+    }
+
     /// Registers a list of modules as `name.0`, `name.1`, … (PyTorch's `nn.ModuleList`).
     public func register<M: Module>(_ name: String, list modules: [M]) {
         let list = Module()
@@ -71,8 +79,37 @@ open class Module {
     /// The parameters, without names.
     public var parameters: [Tensor] { namedParameters().map(\.tensor) }
 
-    /// The number of trainable numbers (shared tensors counted once).
+    /// The number of numbers in the parameters (shared tensors counted once), frozen or not.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    // MARK: Freezing
+
+    /// The parameters that train — those that require a gradient — with their names
+    /// (PyTorch's `[p for p in model.parameters() if p.requires_grad]`). An optimiser is given
+    /// these: a frozen parameter gets no gradient and so needs no optimiser state.
+    public func namedTrainableParameters() -> [(name: String, tensor: Tensor)] {
+        namedParameters().filter { $0.tensor.requiresGrad }
+    }
+
+    /// The number of numbers that train (the book's
+    /// `sum(p.numel() for p in model.parameters() if p.requires_grad)`).
+    public var trainableParameterCount: Int { namedTrainableParameters().reduce(0) { $0 + $1.tensor.count } }
+
+    /// Freezes every parameter of this module and its children (`requires_grad = False`):
+    /// backward computes no gradient for them and no graph is recorded through layers whose
+    /// inputs and parameters are all frozen. `unfreeze()` makes them train again.
+    ///
+    ///     model.freeze()
+    ///     model.blocks.last!.unfreeze()          // train only the last block
+    ///     model.trainableParameterCount          // its parameters
+    public func freeze() {
+        for p in parameters { p.requiresGrad = false; p.grad = nil }
+    }
+
+    /// Makes every parameter of this module and its children train again.
+    public func unfreeze() {
+        for p in parameters { p.requiresGrad = true }
+    }
 
     /// The parameter called `name`, if there is one.
     public func parameter(named name: String) -> Tensor? {

@@ -85,14 +85,18 @@ public final class AdamW {
         self.beta2 = beta2
         self.eps = eps
         let all = groups.flatMap { $0.parameters }
+        for (name, p) in all {
+            precondition(p.requiresGrad, "AdamW: parameter \(name) is frozen (it gets no gradient); give the optimiser only trainable parameters")
+        }
         firstMoments = all.map { TensorStorage(zeros: $0.tensor.count) }
         secondMoments = all.map { TensorStorage(zeros: $0.tensor.count) }
     }
 
-    /// One group for every parameter of `module`, all with the same weight decay.
+    /// One group for every trainable parameter of `module` (frozen ones get no state), all
+    /// with the same weight decay.
     public convenience init(_ module: Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                             eps: Float = 1e-8, weightDecay: Float = 0.01) {
-        self.init(groups: [ParameterGroup(module.namedParameters(), weightDecay: weightDecay)],
+        self.init(groups: [ParameterGroup(module.namedTrainableParameters(), weightDecay: weightDecay)],
                   learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps)
     }
 

@@ -103,6 +103,7 @@ extension GPTModel {
         try checkpoint.checkGPT2Shapes(config)          // before the model is made: a config far larger than the weights is refused
         let model = withNoGrad { GPTModel(config, generator: generator) }
         try model.load(gpt2Weights: checkpoint)
+        try LoRA.mergeSaved(into: model, directory: directory)      // a LoRA fine-tuning's adapters, if any
         model.eval()
         return model
     }
