@@ -30,6 +30,14 @@ final class AddAndNormalizeChapterTests: XCTestCase {
             XCTAssertTrue(out.contains(figure), "missing: \(figure)")
         }
     }
+
+    /// `say` keeps a narration's empty lines and indented formulas: the paragraph after the
+    /// printed variances starts after an empty line, the formula stays indented on its own line.
+    func testNarrationKeepsEmptyLinesAndFormulas() throws {
+        let out = try runChapter("Chapter08_AddAndNormalize").stdout
+        XCTAssertTrue(out.contains("        [1.0000]])\n\nThe LayerNorm module adds"), "no empty line before the paragraph")
+        XCTAssertTrue(out.contains("helps:\n\n    LayerNorm(x) = (x − mean) / √(var + ε) · scale + shift\n"), "formula not kept")
+    }
 }
 
 final class FeedForwardChapterTests: XCTestCase {
