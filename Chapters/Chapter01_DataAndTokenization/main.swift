@@ -196,6 +196,19 @@ let unigramPieces = unigram.pieces(for: text.value).map(\.piece)
 print("BPE (GPT-2), \(gpt2Pieces.count) tokens:       " + gpt2Pieces.map { quoted($0) }.joined(separator: " "))
 print("WordPiece (BERT), \(wordPieces.count) tokens:   " + wordPieces.joined(separator: " "))
 print("unigram (SentencePiece), \(unigramPieces.count) tokens: " + unigramPieces.joined(separator: " "))
+say("""
+
+Byte-level BPE can spell anything, but the other two fail on characters their training text \
+never had — the sentence 1.3 encoded in \(trickyIDs.count) byte-level tokens:
+""")
+print("  WordPiece: " + wordPiece.tokens(for: tricky).joined(separator: " "))
+print("  unigram:   " + unigram.pieces(for: tricky).map { $0.id == unigram.model.unknownID ? "<unk>(\($0.piece))" : $0.piece }
+                                .joined(separator: " "))
+say("""
+(Llama 1 and 2 also ship a SentencePiece tokenizer.model, but trained in SentencePiece's \
+BPE mode with byte fallback: a character outside its vocabulary becomes its UTF-8 bytes — \
+日 the three pieces <0xE6> <0x97> <0xA5> — never <unk>.)
+""")
 
 section("How the five compare")
 table(["tokenizer", "vocabulary", "unknown input", "decode gives back the text", "used by"], [
@@ -203,7 +216,7 @@ table(["tokenizer", "vocabulary", "unknown input", "decode gives back the text",
     ["characters", "every character seen (65)", "error", "yes", "char-RNNs, tiny demos"],
     ["byte-level BPE", "256 bytes + merges (50,257)", "never: bytes", "yes, byte for byte", "GPT-2/3/4, Llama 3"],
     ["WordPiece", "pieces + ##pieces (30,522)", "[UNK] per word", "no (case, accents)", "BERT"],
-    ["unigram", "pieces with scores (32,000)", "<unk> per run", "mostly (spaces kept)", "T5, Llama 1/2, Marian"],
+    ["unigram", "pieces with scores (32,000)", "<unk> per run", "mostly (spaces kept)", "T5, ALBERT, Marian"],
 ])
 
 // MARK: - Training data
@@ -263,6 +276,8 @@ if let first = batches.first {
 section("What to remember")
 say("""
 Tokenizers turn text into ids; subword tokenizers (BPE, WordPiece, unigram) balance a \
-manageable vocabulary against short sequences and never fail on new words. Training pairs \
-are windows shifted by one token; embeddings turn ids into the vectors a model computes with.
+manageable vocabulary against short sequences and spell a new word from smaller pieces. Only \
+byte-level BPE (and SentencePiece with byte fallback) never fails: WordPiece and unigram \
+still give [UNK] or <unk> for characters they never saw. Training pairs are windows shifted \
+by one token; embeddings turn ids into the vectors a model computes with.
 """)

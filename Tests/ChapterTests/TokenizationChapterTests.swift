@@ -21,6 +21,20 @@ final class TokenizationChapterTests: XCTestCase {
         }
     }
 
+    /// WordPiece and unigram fail on characters they never saw: the pieces printed for the
+    /// emoji/CJK sentence are those of Hugging Face `tokenizers` (BertWordPieceTokenizer on
+    /// data/wordpiece-vocab.txt, lower case, accents stripped) and of `sentencepiece` on
+    /// data/sentencepiece-unigram.model (unknown ids shown as <unk>), computed once by hand.
+    func testUnknownPiecesMatchTheLibraries() throws {
+        let out = try runChapter(chapter).stdout
+        let wordPiece = "[CLS] un ##ic ##od ##e , em ##o ##j ##i [UNK] and [UNK] [UNK] [UNK] [UNK] never un ##k ##no ##wn . [SEP]"
+        XCTAssertTrue(out.contains("  WordPiece: \(wordPiece)\n"), "WordPiece line differs")
+        let unigram = out.split(separator: "\n").first { $0.hasPrefix("  unigram:   ") }.map { $0.dropFirst(13).split(separator: " ") }
+        let library = ["▁", "<unk>", "n", "<unk>", "c", "<unk>", "d", "<unk>", ",", "▁", "e", "mo", "j", "i", "▁", "<unk>", "▁and", "▁",
+                       "<unk>", "▁", "<unk>", "▁never", "▁un", "k", "n", "ow", "n", "."]
+        XCTAssertEqual(unigram?.map { $0.hasPrefix("<unk>(") ? "<unk>" : String($0) }, library)
+    }
+
     /// `encode KIND … FILE.jsonl` prints one JSON array per line, equal to the reference ids.
     func testEncodeCommandAgainstFixtures() throws {
         let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
