@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 /// Chapters 3–6 run as a learner runs them, compared with their expected output, plus the
@@ -21,6 +22,33 @@ final class AttentionChapterTests: XCTestCase {
 
     func testChapter06MatchesExpectedOutput() throws {
         try assertMatchesExpected("Chapter06_MultiHeadAttention")
+    }
+
+    /// Chapter 2's untrained model against the same model built in PyTorch
+    /// (Tests/Fixtures/untrained-gpt/make_untrained.py): top and bottom probabilities, the
+    /// logits' spread, the sentence's loss, the loss over every target, and ln V.
+    func testChapter02UntrainedFiguresMatchPyTorch() throws {
+        let out = try runChapter("Chapter02_TransformersAndSelfAttention").stdout
+        let url = packageRoot.appendingPathComponent("Tests/Fixtures/untrained-gpt/untrained.json")
+        let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        func number(_ key: String) throws -> Double { try XCTUnwrap(reference[key] as? Double, key) }
+        func int(_ key: String) throws -> Int { try XCTUnwrap(reference[key] as? Int, key) }
+        let flat = out.replacingOccurrences(of: "\n", with: " ")
+        for expected in ["next token is id \(try int("top_id")) \" Draw\" with probability \(String(format: "%.6f", try number("top_probability")))",
+                         "least likely id \(try int("bottom_id"))", "with \(String(format: "%.6f", try number("bottom_probability")));",
+                         "mean \(String(format: "%.4f", try number("logit_mean"))), standard deviation σ = \(String(format: "%.4f", try number("logit_std")))",
+                         "1/50,257 = \(String(format: "%.6f", 1 / 50257.0))"] {
+            XCTAssertTrue(flat.contains(expected), "missing: \(expected)")
+        }
+        func printedLoss(_ prefix: String) throws -> Double {
+            let line = try XCTUnwrap(out.split(separator: "\n").first { $0.hasPrefix(prefix) }, "no line \(prefix)")
+            return try XCTUnwrap(Double(line.split(separator: " ").last!), String(line))
+        }
+        XCTAssertEqual(try printedLoss("this sentence's own next tokens"), try number("sentence_loss"), accuracy: 1e-4)
+        XCTAssertEqual(try printedLoss("averaged over all 50,257"), try number("mean_loss_over_vocabulary"), accuracy: 1e-4)
+        XCTAssertEqual(try printedLoss("a uniform guess: ln V"), log(50257), accuracy: 5e-5)
+        let sigma = try number("logit_std")
+        XCTAssertEqual(try printedLoss("   which for random logits"), log(50257) + sigma * sigma / 2, accuracy: 1e-4)
     }
 
     /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
