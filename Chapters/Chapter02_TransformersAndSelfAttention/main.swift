@@ -179,7 +179,8 @@ Attention compares every token with every other, but nothing in it knows their o
 """)
 print("Sinusoidal (2017): PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d))")
 let encodings = sinusoidalPositionalEncoding(positions: 12, dim: 12)        // (12, 12)
-print(heatmap(encodings, rowLabels: (0..<12).map { "pos \($0)" }, columnLabels: (0..<12).map { "d\($0)" }, decimals: 2), terminator: "")
+print(heatmap(encodings, rowLabels: (0..<12).map { "pos \($0)" }, columnLabels: (0..<12).map { "d\($0)" },
+              range: -1...1, decimals: 2), terminator: "")
 say("""
 Low dimensions oscillate fast, high ones slowly: each position gets a unique pattern, and \
 PE(pos + k) is a fixed rotation of PE(pos), so relative offsets are easy to read off.
@@ -209,7 +210,7 @@ table(["query at", "key at", "offset", "q·k"], ropeRows, rightAligned: [0, 1, 2
 if let directory = svgDirectory.value {
     print("")
     options.saveFigure(Figures.heatmap(sinusoidalPositionalEncoding(positions: 32, dim: 32), rowLabels: (0..<32).map { "\($0)" },
-                            columnLabels: (0..<32).map { "\($0)" }, title: "Sinusoidal positional encoding (32 positions × 32 dims)"), "chapter02-sinusoidal.svg", into: directory)
+                            columnLabels: (0..<32).map { "\($0)" }, title: "Sinusoidal positional encoding (32 positions × 32 dims)", range: -1...1), "chapter02-sinusoidal.svg", into: directory)
 }
 
 section("What to remember")

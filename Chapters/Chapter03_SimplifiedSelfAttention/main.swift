@@ -139,8 +139,7 @@ print("Row \(q + 1) is the context vector of \"\(words[q])\" from 3.4.")
 
 section("3.6 Who attends to whom")
 say("Each row is one word's attention weights; darker cells get more of its attention.")
-print(heatmap(attention.weights, rowLabels: words, columnLabels: words), terminator: "")
-print("(shading from the smallest weight, blank, to the largest, █)")
+print(heatmap(attention.weights, rowLabels: words, columnLabels: words, range: 0...1), terminator: "")
 
 if let directory = svgDirectory.value {
     print("")

@@ -51,6 +51,35 @@ final class AttentionChapterTests: XCTestCase {
         XCTAssertEqual(try printedLoss("   which for random logits"), log(50257) + sigma * sigma / 2, accuracy: 1e-4)
     }
 
+    /// One heatmap convention course-wide: every cell's shade is the nearest of five on the fixed
+    /// scale its legend states (recomputed here from the printed value), and every heatmap of
+    /// chapters 2, 3 and 5 has that legend under it.
+    func testHeatmapsShadeOnTheirLegendsFixedScale() throws {
+        let shades: [Character] = [" ", "░", "▒", "▓", "█"]
+        for chapter in ["Chapter02_TransformersAndSelfAttention", "Chapter03_SimplifiedSelfAttention", "Chapter05_CausalAttention"] {
+            let lines = try runChapter(chapter).stdout.components(separatedBy: "\n")
+            let legends = lines.indices.filter { lines[$0].hasPrefix("shading, fixed scale ") }
+            XCTAssertFalse(legends.isEmpty, "\(chapter) prints no heatmap legend")
+            for legend in legends {
+                let scale = lines[legend].dropFirst("shading, fixed scale ".count).prefix { $0 != ":" }.components(separatedBy: " to ")
+                let (lo, hi) = (Double(scale[0])!, Double(scale[1])!)
+                var row = legend - 1, cells = 0
+                // the rows above the legend, up to the column labels: "label  ░0.21  -0.99 …"
+                while row > 0, lines[row].contains(".") {
+                    for token in lines[row].split(separator: " ") where token.contains(".") {
+                        let shade = token.first.flatMap { shades.contains($0) ? $0 : nil } ?? " "
+                        guard let value = Double(shade == " " ? token : token.dropFirst()) else { continue }
+                        let expected = shades[min(4, max(0, Int(((value - lo) / (hi - lo) * 4).rounded())))]
+                        XCTAssertEqual(shade, expected, "\(chapter): \(token) on the scale \(lo)…\(hi)")
+                        cells += 1
+                    }
+                    row -= 1
+                }
+                XCTAssertGreaterThan(cells, 0, "\(chapter): no cells above the legend at line \(legend + 1)")
+            }
+        }
+    }
+
     /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
     func testBookFigures() throws {
         let figures: [(String, [String])] = [
