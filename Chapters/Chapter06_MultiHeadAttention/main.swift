@@ -89,22 +89,23 @@ When generating text, a model keeps every past token's keys and values (the KV c
 chapter 13). Sharing one key/value head among several query heads shrinks that cache: \
 multi-query attention (MQA) has one kv head, grouped-query attention (GQA) a few.
 """)
-let configs: [(String, Int, Int, Int, Int)] = [
-    // name, layers, query heads, kv heads, head dim
-    ("GPT-2 small (MHA)", 12, 12, 12, 64),
-    ("GPT-2 XL (MHA)", 48, 25, 25, 64),
-    ("Llama 2 7B (MHA)", 32, 32, 32, 128),
-    ("Llama 3 8B (GQA, 8 kv heads)", 32, 32, 8, 128),
-    ("Llama 3 70B (GQA, 8 kv heads)", 80, 64, 8, 128),
-    ("a 7B model with MQA", 32, 32, 1, 128),
+let configs: [(String, Int, Int, Int, Int, Int)] = [
+    // name, layers, query heads, kv heads, head dim, context length
+    ("GPT-2 small (MHA)", 12, 12, 12, 64, 1024),
+    ("GPT-2 XL (MHA)", 48, 25, 25, 64, 1024),
+    ("Llama 2 7B (MHA)", 32, 32, 32, 128, 4096),
+    ("Llama 3 8B (GQA, 8 kv heads)", 32, 32, 8, 128, 8192),
+    ("Llama 3 70B (GQA, 8 kv heads)", 80, 64, 8, 128, 8192),
+    ("a 7B model with MQA", 32, 32, 1, 128, 4096),
 ]
-let rows = configs.map { name, layers, q, kv, hd -> [String] in
+let rows = configs.map { name, layers, q, kv, hd, context -> [String] in
     let bytes = GroupedQueryAttention.kvCacheBytesPerToken(layers: layers, kvHeads: kv, headDim: hd, bytesPerNumber: 2)
-    return [name, String(layers), "\(q) / \(kv)", grouped(bytes / 1024) + " KiB",
-            String(format: "%.2f GiB", Double(bytes) * 8192 / 1_073_741_824)]
+    return [name, String(layers), "\(q) / \(kv)", grouped(bytes / 1024) + " KiB", grouped(context),
+            grouped(bytes * context / 1_048_576) + " MiB"]
 }
-table(["model", "layers", "heads q/kv", "KV cache per token", "for 8,192 tokens"], rows, rightAligned: [1, 2, 3, 4])
-say("(16-bit numbers: 2 bytes each; K and V for every layer and kv head.)")
+table(["model", "layers", "heads q/kv", "KV cache per token", "context", "for a full context"], rows,
+      rightAligned: [1, 2, 3, 4, 5])
+say("(16-bit numbers: 2 bytes each; K and V for every layer and kv head; one sequence of the model's full context.)")
 
 Tensor.manualSeed(UInt64(seed.value))
 let gqa = GroupedQueryAttention(dIn: 8, numHeads: heads.value, numKVHeads: kvHeads.value, headDim: 4)

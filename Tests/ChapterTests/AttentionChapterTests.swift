@@ -80,6 +80,29 @@ final class AttentionChapterTests: XCTestCase {
         }
     }
 
+    /// Chapter 6's KV-cache table, recomputed from the published configurations (head size
+    /// from config.json: GPT-2 768/12 and 1600/25 = 64, Llama 4096/32 and 8192/64 = 128; context
+    /// 1,024 for GPT-2, 4,096 for Llama 2, 8,192 for Llama 3): 2 (K, V) × layers × kv heads ×
+    /// head size × 2 bytes, per token and for one full context — never past a model's context.
+    func testChapter06KVCacheTable() throws {
+        let out = try runChapter("Chapter06_MultiHeadAttention").stdout
+        let models: [(String, layers: Int, kvHeads: Int, headDim: Int, context: Int)] = [
+            ("GPT-2 small (MHA)", 12, 12, 64, 1024), ("GPT-2 XL (MHA)", 48, 25, 64, 1024), ("Llama 2 7B (MHA)", 32, 32, 128, 4096),
+            ("Llama 3 8B (GQA, 8 kv heads)", 32, 8, 128, 8192), ("Llama 3 70B (GQA, 8 kv heads)", 80, 8, 128, 8192),
+            ("a 7B model with MQA", 32, 1, 128, 4096),
+        ]
+        for model in models {
+            let line = try XCTUnwrap(out.split(separator: "\n").first { $0.hasPrefix(model.0 + " ") }, model.0)
+            let perToken = 2 * model.layers * model.kvHeads * model.headDim * 2
+            let cells = line.dropFirst(model.0.count).split(separator: " ").filter { $0 != "/" }
+            XCTAssertEqual(cells[0], "\(model.layers)", model.0)
+            XCTAssertEqual(cells[2], "\(model.kvHeads)", model.0)
+            XCTAssertEqual(Int(cells[3].replacingOccurrences(of: ",", with: "")), perToken / 1024, model.0)
+            XCTAssertEqual(Int(cells[5].replacingOccurrences(of: ",", with: "")), model.context, model.0)
+            XCTAssertEqual(Int(cells[6].replacingOccurrences(of: ",", with: "")), perToken * model.context / 1_048_576, model.0)
+        }
+    }
+
     /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
     func testBookFigures() throws {
         let figures: [(String, [String])] = [
