@@ -61,6 +61,21 @@ final class IntroducingTransformersChapterTests: XCTestCase {
         try assertMatchesExpected("Chapter07_IntroducingTransformers")
     }
 
+    /// The ln V check of 7.4: ln 11 computed here; the untrained loss is that of step 1 (the same
+    /// batch), above ln 11 as the narration says, with most of the probability on the token read.
+    func testLnVCheckBeforeTraining() throws {
+        let out = try runChapter("Chapter07_IntroducingTransformers", ["--steps", "1"]).stdout
+        func value(_ prefix: String) throws -> Double {
+            let line = try XCTUnwrap(out.split(separator: "\n").first { $0.hasPrefix(prefix) }, prefix)
+            return try XCTUnwrap(Double(line.split(separator: " ").last!), String(line))
+        }
+        XCTAssertEqual(try value("uniform guess: ln 11"), log(11), accuracy: 5e-5)
+        XCTAssertEqual(try value("untrained model's loss"), try value("step    1  loss"))
+        XCTAssertGreaterThan(try value("untrained model's loss"), log(11) + 1)
+        XCTAssertGreaterThan(try value("its mean probability for the token it reads"), 0.5)
+        XCTAssertEqual(try value("its mean probability for the right digit"), 1 / 11, accuracy: 0.02)
+    }
+
     /// The tiny encoder–decoder really learns to reverse: at least 95 % of unseen sequences.
     func testItLearnsTheTask() throws {
         let out = try runChapter("Chapter07_IntroducingTransformers").stdout
