@@ -14,6 +14,27 @@ final class BlockChapterTests: XCTestCase {
                        "1,637,792,000  6247.68 MB", "parameters in one block: 7,085,568", "output shape: [2, 4, 768]"] {
             XCTAssertTrue(out.contains(figure), "missing: \(figure)")
         }
+        // GPT-2 as released: 2·2d (LayerNorms) + 3d² + 3d + d² + d (attention) + 8d² + 5d (MLP) = 12d² + 13d
+        let d = 768
+        XCTAssertTrue(out.contains("GPT-2 as released adds 3 × 768 QKV biases: \(grouped(12 * d * d + 13 * d))"), "released block count")
+    }
+
+    /// `--post-norm`: the block is LN(x + f(x)) twice (its forward equals that composition), and
+    /// after any LayerNorm with scale 1 and shift 0 the stream's root-mean-square is 1.
+    func testChapter10PostNorm() throws {
+        let run = try runChapter("Chapter10_AddAndNormalizeAgain", ["--post-norm", "--layers", "4"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("the block's own forward gives the same: true"))
+        let after = run.stdout.split(separator: "\n").filter { $0.hasPrefix("after ") }
+        XCTAssertEqual(after.count, 2 + 4)
+        for line in after { XCTAssertTrue(line.hasSuffix(" 1.0000"), String(line)) }
+    }
+
+    private func grouped(_ n: Int) -> String {
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .decimal
+        formatter.groupingSeparator = ","
+        return formatter.string(from: NSNumber(value: n))!
     }
 }
 
