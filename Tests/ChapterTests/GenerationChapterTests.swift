@@ -85,6 +85,21 @@ final class AutoregressiveLoopChapterTests: XCTestCase {
         XCTAssertTrue(out.contains("2 × 4 × 128 × 4 = 4,096"), "the shipped model's cache per token")
     }
 
+    /// What 13.1's diagram says happens when the context (128 for the shipped model) is full:
+    /// after a 120-token prompt the cached loop stops after 9 tokens (the 9th is read from a full
+    /// cache of 128 and never fed back), the uncached one crops and makes all 20.
+    func testCachedLoopStopsAtTheContextUncachedCrops() throws {
+        let prompt = (0..<120).map { String(1 + $0 % 60) }.joined(separator: ",")
+        var counts: [Int] = []
+        for extra in [[], ["--no-cache"]] {
+            let run = try runChapter(chapter, ["generate", "data/shakespeare-char", "--prompt-ids", prompt, "--max-new-tokens", "20", "--json"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+            counts.append((object["ids"] as! [Int]).count)
+        }
+        XCTAssertEqual(counts, [128 - 120 + 1, 20])
+    }
+
     /// `generate --json` on the fixture models equals Hugging Face's greedy generation.
     func testGenerateCommandMatchesHuggingFace() throws {
         let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
