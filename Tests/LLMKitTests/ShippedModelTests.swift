@@ -5,8 +5,8 @@ import XCTest
 @testable import LLMKit
 
 /// The trained model the course ships in data/shakespeare-char (chapter 14): Hugging Face's
-/// GPT2LMHeadModel loads the same directory and computes the same logits, it fits the size
-/// budget, and its README states the validation loss its training.json records.
+/// GPT2LMHeadModel loads the same directory and computes the same logits and the same loss over
+/// the whole validation split, it fits the size budget, and its README states that loss.
 final class ShippedModelTests: XCTestCase {
     let directory = dataDirectory.appendingPathComponent("shakespeare-char")
 
@@ -19,17 +19,50 @@ final class ShippedModelTests: XCTestCase {
         assertMatchesReference("shakespeare-char logits vs transformers", logits, try reference.tensor("logits"), relative: 1e-5)
     }
 
-    func testFitsTheSizeBudgetAndTheReadmeStatesItsLoss() throws {
+    func testFitsTheSizeBudget() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         let bytes = try files.reduce(0) { total, name in
             total + ((try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)[.size] as? Int) ?? 0)
         }
         XCTAssertLessThanOrEqual(bytes, 20_000_000, "the shipped checkpoint must stay within 20 MB")
         let state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: directory.appendingPathComponent("training.json")))
-        let last = try XCTUnwrap(state.evaluations.last)
-        XCTAssertEqual(last.step, state.settings.steps, "trained to the end of its schedule")
+        XCTAssertEqual(state.evaluations.last?.step, state.settings.steps, "trained to the end of its schedule")
+    }
+
+    /// The headline figure: the loss over the *whole* validation split (chapter 14's 871 windows
+    /// of 128 characters), computed by the course's `Trainer.meanLoss`, equals Hugging Face's
+    /// (Tests/Fixtures/shakespeare-char/make_full_split_loss.py), window by window and in the
+    /// mean; so does the mean of the first 640 windows, all the training log ever measured. The
+    /// chapter's README states both, each for what it is.
+    func testWholeValidationSplitLossEqualsHuggingFaceAndTheReadme() throws {
+        let (model, tokenizer) = try loadGPTCheckpoint(directory, gpt2Files: dataDirectory.appendingPathComponent("gpt2"))
+        let scalars = Array(try String(contentsOf: dataDirectory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8).unicodeScalars)
+        let cut = Int(0.9 * Double(scalars.count))
+        let validationIDs = try tokenizer.encodeChecked(String(String.UnicodeScalarView(scalars[cut...])))
+        let validation = SlidingWindowDataset(ids: validationIDs, maxLength: 128, stride: 128)
+        let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("shakespeare-char/full_split_loss.json")))
+                                      as? [String: Any])
+        XCTAssertEqual(validation.count, reference["windows"] as? Int)
+        let state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: directory.appendingPathComponent("training.json")))
+        let trainer = Trainer(model: model, dropoutGenerator: TorchGenerator(seed: 0), trainData: validation, validationData: validation,
+                              settings: state.settings)
+        let perWindow = try XCTUnwrap(reference["validation_window_losses"] as? [Double])
+        for window in [0, 1, 639, 640, 870] {
+            XCTAssertEqual(Double(trainer.meanLoss(validation, windows: [window])), perWindow[window], accuracy: 1e-4, "window \(window)")
+        }
+        let whole = trainer.meanLoss(validation)
+        XCTAssertEqual(Double(whole), try XCTUnwrap(reference["validation_loss"] as? Double), accuracy: 1e-4)
+        let first640 = trainer.meanLoss(validation, windows: Array(0..<640))
+        XCTAssertEqual(Double(first640), try XCTUnwrap(reference["first_640_windows"] as? Double), accuracy: 1e-4)
+        // the training log's last evaluation read exactly those first 640 windows
+        XCTAssertEqual(state.settings.evalBatches.map { $0 * state.settings.batchSize }, 640)
+        XCTAssertEqual(Double(try XCTUnwrap(state.evaluations.last).validationLoss), Double(first640), accuracy: 2e-3)
+
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("Chapters/Chapter14_PreTrainingLoop/README.md"), encoding: .utf8)
-        XCTAssertTrue(readme.contains("validation loss \(String(format: "%.3f", last.validationLoss))"),
-                      "the chapter README states the final validation loss \(last.validationLoss)")
+        for figure in [String(format: "%.4f", whole), String(format: "%.3f", first640),
+                       String(format: "%.2f", (reference["last_windows"] as? Double) ?? 0),
+                       String(format: "%.4f", (reference["train_loss"] as? Double) ?? 0)] {
+            XCTAssertTrue(readme.contains(figure), "the chapter README states \(figure)")
+        }
     }
 }
