@@ -213,6 +213,9 @@ require(trainer.step < runSettings.steps || resumeDirectory == nil,
         "\(resumeDirectory!.path): the run already took \(trainer.step) of its \(runSettings.steps) steps\nhint: give a larger --steps to train on")
 let outDirectory = URL(fileURLWithPath: outFlag.value)
 checkWritable(outDirectory)
+/// The windows the loss is taken apart on, before and after training (sections 4 and 6).
+let byHandWindows = Array(0..<min(2, validationWindows.count))
+let byHandShown = tokenizer.kind == "char" ? 6 : 4
 
 /// What an evaluation reads of a split of `count` windows: all of them, or a random sample.
 func evaluationCoverage(_ count: Int, _ split: String) -> String {
@@ -236,6 +239,19 @@ if trainer.step == 0 {
     print("train loss: \(fixed(untrained.train, 5))")
     print("val loss:   \(fixed(untrained.validation, 5))")
     if isBook { say("The book prints 10.98758 and 10.98111 for the same model and data.") }
+    say("""
+
+    The loss, by hand. For every position of a window the model gives a probability to every \
+    token; the loss reads only the probability of the token that really comes next, takes \
+    −log of it, and averages over every position of every window. The first \(byHandWindows.count) validation \
+    window\(byHandWindows.count == 1 ? "" : "s") (the first \(byHandShown) positions of each shown):
+    """)
+    showLossByHand(trainer.model, validationWindows, windows: byHandWindows, tokenizer: tokenizer, shown: byHandShown)
+    say("""
+    Untrained, every token gets about 1/\(grouped(config.vocabSize)): −log of that is ln \(config.vocabSize). The fused \
+    `crossEntropy` computes the same mean in one pass (log-sum-exp minus the target's logit, row \
+    by row) and its gradient with it; section 6 repeats this table with the trained model.
+    """)
 } else {
     say("Resumed at step \(trainer.step); the last evaluation was:")
     if let last = trainer.evaluations.last { print("train loss: \(fixed(last.trainLoss, 5))\nval loss:   \(fixed(last.validationLoss, 5))") }
@@ -255,6 +271,8 @@ Every \(runSettings.evalEvery) steps: the mean loss over \(evaluationCoverage(tr
 \(evaluationCoverage(validationWindows.count, "validation"))\
 \(evaluationSamples ? " (a sample is drawn at random from the whole split, anew at each evaluation)" : ""), and a greedy sample.
 """)
+say("The learning rate of the first steps, and of the middle and last ones:")
+showLearningRates(runSettings)
 let defaultPrompt = dataset.name == "tinyshakespeare" ? "ROMEO:" : (dataset.name == "the-verdict" ? "Every effort moves you" : String(trainText.prefix(20)))
 let prompt = promptFlag.value ?? defaultPrompt
 let promptIDs = encode(prompt)
@@ -321,6 +339,12 @@ if let best = evaluations.min(by: { $0.validationLoss < $1.validationLoss }), le
     \(last.trainLoss < last.validationLoss - 1 ? "The gap between them is overfitting: the model memorises its training text faster than it learns what carries over to new text." : "")
     """)
 }
+say("""
+
+The same \(byHandWindows.count == 1 ? "window" : "windows") as in section 4, with the trained model: now the probabilities \
+differ from token to token, and the loss is their mean −log.
+""")
+showLossByHand(trainer.model, validationWindows, windows: byHandWindows, tokenizer: tokenizer, shown: byHandShown)
 let wholeValidation = trainer.meanLoss(validationWindows)
 print("validation loss over the whole split (\(grouped(validationWindows.count)) window\(validationWindows.count == 1 ? "" : "s")): "
       + "\(fixed(wholeValidation, 4)), perplexity \(fixed(Foundation.exp(wholeValidation), 2))")

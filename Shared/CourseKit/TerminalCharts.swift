@@ -63,6 +63,36 @@ public func heatmapLegend(_ range: ClosedRange<Float>, decimals: Int = 2) -> Str
     return "shading, fixed scale \(short(lo)) to \(short(hi)): " + entries.joined(separator: "  ")
 }
 
+/// Draws a matrix one character per cell — the shade alone, on the same fixed scale and with
+/// the same legend as `heatmap` — for matrices too large for numbered cells, such as the
+/// attention weights of a line read character by character. Rows are labelled with
+/// `rowLabels`; `columnLabels` must be one character each (printed as a header line).
+///
+///                O   R o m e o
+///     0 "O"     █
+///     1 " "     ▓░
+///     shading, fixed scale 0 to 1: blank ≈ 0.00  ░ ≈ 0.25  ▒ ≈ 0.50  ▓ ≈ 0.75  █ ≈ 1.00
+public func shadeMap(_ matrix: Tensor, rowLabels: [String], columnLabels: [Character], range: ClosedRange<Float>) -> String {
+    precondition(matrix.rank == 2, "shadeMap: needs a 2-D tensor, got \(describeShape(matrix.shape))")
+    let (rows, cols) = (matrix.shape[0], matrix.shape[1])
+    precondition(rowLabels.count == rows && columnLabels.count == cols,
+                 "shadeMap: \(rowLabels.count)×\(columnLabels.count) labels for a \(rows)×\(cols) matrix")
+    precondition(range.upperBound > range.lowerBound, "shadeMap: the range \(range) is empty")
+    let (lo, hi) = (range.lowerBound, range.upperBound)
+    let labelWidth = (rowLabels.map(\.count).max() ?? 0) + 1
+    let values = matrix.data
+    var out = pad("", labelWidth) + String(columnLabels) + "\n"
+    for r in 0..<rows {
+        let cells = (0..<cols).map { c -> Character in
+            let v = values[r * cols + c]
+            guard v.isFinite else { return " " }
+            return shades[min(shades.count - 1, max(0, Int(((v - lo) / (hi - lo) * Float(shades.count - 1)).rounded())))]
+        }
+        out += (pad(rowLabels[r], labelWidth) + String(cells)).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+    }
+    return out + heatmapLegend(range) + "\n"
+}
+
 /// Draws labelled horizontal bars, scaled so the largest value fills `width` characters.
 ///
 ///     forward  ████████████████████ 0.5721

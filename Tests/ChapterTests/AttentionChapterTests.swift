@@ -103,6 +103,44 @@ final class AttentionChapterTests: XCTestCase {
         }
     }
 
+    /// 6.7's table of what the shipped model's 16 heads look at, against the same measures
+    /// computed by transformers from its own attention weights
+    /// (Tests/Fixtures/trained-attention/make_trained_attention.py, in the file's metadata);
+    /// `--svg` writes all 16 heatmaps; `--layer`/`--head` choose the head shown.
+    func testChapter06TrainedHeadsAgainstTransformers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chapter06-svg-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try runChapter("Chapter06_MultiHeadAttention", ["--svg", directory.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let file = try Data(contentsOf: packageRoot.appendingPathComponent("Tests/Fixtures/trained-attention/attention.safetensors"))
+        let headerLength = Int(file.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: file.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        XCTAssertTrue(run.stdout.contains("reading\na real line, \"\(metadata["line"]!)\"") || run.stdout.contains(metadata["line"]!))
+        let measures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(metadata["measures"]!.utf8)) as? [[String: Any]])
+        XCTAssertEqual(measures.count, 16)
+        let lines = run.stdout.components(separatedBy: "\n")
+        for m in measures {
+            let name = "\(m["layer"] as! Int).\(m["head"] as! Int)"
+            let line = try XCTUnwrap(lines.first { $0.hasPrefix(name + " ") }, name)
+            let cells = line.split(separator: " ").filter { $0 != "%" }
+            for (c, key) in ["self", "previous", "word_start", "first"].enumerated() {
+                XCTAssertEqual(Double(cells[1 + c])!, (m[key] as! Double) * 100, accuracy: 0.5 + 1e-3, "\(name) \(key)")
+            }
+            XCTAssertEqual(Double(cells[5])!, m["distance"] as! Double, accuracy: 0.05 + 1e-4, "\(name) distance")
+            let svg = try String(contentsOf: directory.appendingPathComponent("chapter06-layer\(m["layer"]!)-head\(m["head"]!).svg"), encoding: .utf8)
+            XCTAssertTrue(svg.hasPrefix("<svg"))
+        }
+        XCTAssertTrue(run.stdout.contains("2.0 ") && run.stdout.contains("the start of the current word"))
+        let one = try runChapter("Chapter06_MultiHeadAttention", ["--layer", "3", "--head", "1"])
+        XCTAssertEqual(one.stdout.components(separatedBy: "\nlayer ").count - 1, 1)
+        XCTAssertTrue(one.stdout.contains("\nlayer 3, head 1 — "))
+        for bad in [["--layer", "4", "--head", "0"], ["--layer", "1"], ["--text", "日本"]] {
+            let refused = try runChapter("Chapter06_MultiHeadAttention", bad)
+            XCTAssertEqual(refused.status, 2, "\(bad)")
+        }
+    }
+
     /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
     func testBookFigures() throws {
         let figures: [(String, [String])] = [

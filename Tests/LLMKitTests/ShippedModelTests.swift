@@ -19,6 +19,22 @@ final class ShippedModelTests: XCTestCase {
         assertMatchesReference("shakespeare-char logits vs transformers", logits, try reference.tensor("logits"), relative: 1e-5)
     }
 
+    /// Every layer's attention weights on chapter 6's line equal transformers' (eager attention,
+    /// output_attentions; Tests/Fixtures/trained-attention/make_trained_attention.py).
+    func testAttentionWeightsEqualHuggingFace() throws {
+        let (model, tokenizer) = try loadGPTCheckpoint(directory, gpt2Files: dataDirectory.appendingPathComponent("gpt2"))
+        let reference = try SafeTensorsFile(contentsOf: fixtureURL("trained-attention/attention.safetensors"))
+        let ids = try reference.integers("input_ids")
+        XCTAssertEqual(ids.values, try tokenizer.encodeChecked(reference.metadata["line"]!))
+        let attentions = try reference.tensor("attentions")                                   // (layers, heads, T, T)
+        model.eval()
+        withNoGrad { _ = model(ids.values, shape: ids.shape) }
+        for (layer, block) in model.blocks.enumerated() {
+            assertMatchesReference("layer \(layer) attention weights", block.attn.lastWeights!.select(0, 0), attentions.select(0, layer),
+                                   relative: 1e-5)
+        }
+    }
+
     func testFitsTheSizeBudget() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         let bytes = try files.reduce(0) { total, name in
