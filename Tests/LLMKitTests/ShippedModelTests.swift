@@ -35,6 +35,32 @@ final class ShippedModelTests: XCTestCase {
         }
     }
 
+    /// The counted baselines chapter 14 prints, on the shipped model's data: unigram and bigram
+    /// with add-one smoothing over the 871 validation windows, against an independent count in
+    /// Python (Tests/Fixtures/shakespeare-char/make_baselines.py); each a distribution (sums to 1).
+    func testCountedBaselinesEqualAnIndependentCount() throws {
+        let (_, tokenizer) = try loadGPTCheckpoint(directory, gpt2Files: dataDirectory.appendingPathComponent("gpt2"))
+        let scalars = Array(try String(contentsOf: dataDirectory.appendingPathComponent("tinyshakespeare.txt"), encoding: .utf8).unicodeScalars)
+        let cut = Int(0.9 * Double(scalars.count))
+        let train = try tokenizer.encodeChecked(String(String.UnicodeScalarView(scalars[..<cut])))
+        let validation = SlidingWindowDataset(ids: try tokenizer.encodeChecked(String(String.UnicodeScalarView(scalars[cut...]))),
+                                              maxLength: 128, stride: 128)
+        let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixtureURL("shakespeare-char/baselines.json")))
+                                      as? [String: Double])
+        let unigram = CountedNGram(order: 1, training: train, vocabularySize: 65)
+        let bigram = CountedNGram(order: 2, training: train, vocabularySize: 65)
+        XCTAssertEqual(unigram.meanLoss(on: validation), try XCTUnwrap(reference["unigram"]), accuracy: 1e-9)
+        XCTAssertEqual(bigram.meanLoss(on: validation), try XCTUnwrap(reference["bigram"]), accuracy: 1e-9)
+        for previous in [0, 1, 43, 64] {
+            XCTAssertEqual((0..<65).reduce(0.0) { $0 + bigram.probability(of: $1, after: previous) }, 1, accuracy: 1e-12)
+        }
+        XCTAssertEqual((0..<65).reduce(0.0) { $0 + unigram.probability(of: $1, after: 0) }, 1, accuracy: 1e-12)
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("Chapters/Chapter14_PreTrainingLoop/README.md"), encoding: .utf8)
+        for figure in [String(format: "%.4f", reference["bigram"]!), String(format: "%.4f", reference["unigram"]!)] {
+            XCTAssertTrue(readme.contains(figure), "the chapter README states \(figure)")
+        }
+    }
+
     func testFitsTheSizeBudget() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         let bytes = try files.reduce(0) { total, name in
@@ -66,10 +92,14 @@ final class ShippedModelTests: XCTestCase {
         for window in [0, 1, 639, 640, 870] {
             XCTAssertEqual(Double(trainer.meanLoss(validation, windows: [window])), perWindow[window], accuracy: 1e-4, "window \(window)")
         }
-        let whole = trainer.meanLoss(validation)
-        XCTAssertEqual(Double(whole), try XCTUnwrap(reference["validation_loss"] as? Double), accuracy: 1e-4)
+        // the split in its two parts (one pass over the 871 windows): meanLoss weighs windows alike,
+        // so the whole split's mean is their window-weighted mean (TrainingTests checks that rule)
         let first640 = trainer.meanLoss(validation, windows: Array(0..<640))
+        let rest = trainer.meanLoss(validation, windows: Array(640..<validation.count))
         XCTAssertEqual(Double(first640), try XCTUnwrap(reference["first_640_windows"] as? Double), accuracy: 1e-4)
+        XCTAssertEqual(Double(rest), try XCTUnwrap(reference["last_windows"] as? Double), accuracy: 1e-4)
+        let whole = (640 * first640 + Float(validation.count - 640) * rest) / Float(validation.count)
+        XCTAssertEqual(Double(whole), try XCTUnwrap(reference["validation_loss"] as? Double), accuracy: 1e-4)
         // the training log's last evaluation read exactly those first 640 windows
         XCTAssertEqual(state.settings.evalBatches.map { $0 * state.settings.batchSize }, 640)
         XCTAssertEqual(Double(try XCTUnwrap(state.evaluations.last).validationLoss), Double(first640), accuracy: 2e-3)
