@@ -141,6 +141,31 @@ final class AttentionChapterTests: XCTestCase {
         }
     }
 
+    /// 4.7's table against PyTorch drawing the same numbers from the same seed
+    /// (Tests/Fixtures/scaled-attention/make_scaling.py), and against the theory: var(q·k) ≈ d.
+    /// And `--no-scale` feeds the raw scores to the softmax.
+    func testChapter04ScalingAgainstPyTorch() throws {
+        let out = try runChapter("Chapter04_SelfAttentionWithWeights").stdout
+        let url = packageRoot.appendingPathComponent("Tests/Fixtures/scaled-attention/scaling.json")
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [[String: Double]])
+        let lines = out.components(separatedBy: "\n")
+        for row in rows {
+            let d = Int(row["d"]!)
+            let line = try XCTUnwrap(lines.first { $0.range(of: "^ *\(d)  ", options: .regularExpression) != nil }, "d = \(d)")
+            let cells = line.split(separator: " ").map { Double($0)! }
+            let keys = ["variance", "scaled_variance", "max_weight", "sensitivity", "scaled_max_weight", "scaled_sensitivity"]
+            for (c, key) in keys.enumerated() {
+                XCTAssertEqual(cells[1 + c], row[key]!, accuracy: c == 0 ? 0.006 : 6e-4, "d = \(d) \(key)")
+            }
+            XCTAssertEqual(cells[1] / Double(d), 1, accuracy: 0.05, "var(q·k) ≈ d")
+        }
+        let raw = try runChapter("Chapter04_SelfAttentionWithWeights", ["--no-scale"]).stdout
+        XCTAssertTrue(raw.contains("weights = softmax(scores)  [6]"))
+        // softmax of the book's raw scores [1.2705, 1.8524, 1.8111, 1.0795, 0.5577, 1.5440]
+        let scores = [1.2705, 1.8524, 1.8111, 1.0795, 0.5577, 1.5440].map { exp($0) }
+        XCTAssertTrue(raw.contains("largest weight: \(String(format: "%.4f", scores[1] / scores.reduce(0, +)))"), raw)
+    }
+
     /// The book's printed numbers (Raschka, ch. 3), found in each chapter's output.
     func testBookFigures() throws {
         let figures: [(String, [String])] = [
