@@ -12,12 +12,15 @@ let options = Options(program: "Chapter03_SimplifiedSelfAttention",
 let queryWord = options.string("--query", default: "journey", help: "the word whose context vector is worked out step by step", placeholder: "WORD")
 let text = options.optionalString("--text", help: "your own sentence instead of the book's (each word gets a random 3-d embedding)")
 let seed = options.int("--seed", default: 123, help: "seed for the random embeddings of --text")
+let scale = options.float("--scale", default: 1, help: "multiply every input vector by this number first (longer vectors, larger scores)")
 let svgDirectory = options.optionalString("--svg", help: "also write the attention heatmap as an SVG file into DIR", placeholder: "DIR")
 options.epilogue = """
 Try: --query step    (whose context is computed step by step)
      --text "the cat sat on the mat" --query cat
+     --scale 10          (the same directions, ten times longer: what happens to the weights?)
 """
 options.parse()
+if !(scale.value > 0 && scale.value <= 1000) { options.fail("--scale must be above 0 and at most 1000, got \(scale.value)") }
 
 chapterTitle(3, "Simplified self-attention")
 
@@ -25,7 +28,7 @@ chapterTitle(3, "Simplified self-attention")
 
 section("3.1 Six words as vectors")
 let words: [String]
-let inputs: Tensor
+var inputs: Tensor
 if let sentence = text.value {
     words = sentence.split(separator: " ").map(String.init)
     if words.isEmpty { options.fail("--text is empty") }
@@ -50,6 +53,10 @@ if let sentence = text.value {
     book's example. Real embeddings have hundreds of dimensions; three are enough to follow \
     every number by hand.
     """)
+}
+if scale.value != 1 {
+    inputs = inputs * scale.value                                   // (T, 3)
+    say("--scale \(scale.value): every vector multiplied by \(scale.value) — the same directions, longer vectors.")
 }
 show("inputs", inputs)
 

@@ -9,16 +9,24 @@ import TensorKit
 
 let options = Options(program: "Chapter08_AddAndNormalize", summary: "residual connections, LayerNorm, RMSNorm, pre- vs post-norm")
 let seed = options.int("--seed", default: 123, help: "seed of the examples' weights and inputs")
+let shortcutLayers = options.int("--shortcut-layers", default: 5, help: "Linear + GELU layers of 8.1's network (the book's: 5)")
+let rowFlag = options.string("--row", default: "2,2,2,2,2", help: "8.2: a row fed to LayerNorm with and without its ε", placeholder: "X,X,…")
 let depth = options.int("--depth", default: 24, help: "blocks in the pre-norm vs post-norm stack (8.4)")
 let learningRate = options.float("--lr", default: 0.01, help: "peak learning rate of 8.4's training runs")
 let warmup = options.int("--warmup", default: 50, help: "warm-up steps of 8.4's runs with warm-up")
 let trainingSteps = options.int("--steps", default: 200, help: "training steps of each of 8.4's runs")
 options.epilogue = """
-Try: --depth 48            (a deeper stack in 8.4)
+Try: --shortcut-layers 7  (a deeper network in 8.1)
+     --depth 48            (a deeper stack in 8.4)
      --lr 0.003            (a gentler learning rate: does post-norm still need warm-up?)
      --warmup 10 --steps 400
 """
 options.parse()
+let row = rowFlag.value.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+if row.count < 2 || row.contains(where: { $0 == nil || !$0!.isFinite }) {
+    options.fail("--row must be at least two comma-separated numbers, got \(rowFlag.value)")
+}
+if shortcutLayers.value < 2 || shortcutLayers.value > 32 { options.fail("--shortcut-layers must be between 2 and 32, got \(shortcutLayers.value)") }
 if depth.value < 2 || depth.value > 64 { options.fail("--depth must be between 2 and 64, got \(depth.value)") }
 if !(learningRate.value > 0 && learningRate.value < 1) { options.fail("--lr must be between 0 and 1, got \(learningRate.value)") }
 if trainingSteps.value < 20 || trainingSteps.value > 5000 || trainingSteps.value % 10 != 0 {
@@ -64,11 +72,11 @@ say("""
 Gradients flow backwards through every layer, and each layer multiplies them by its \
 derivative. Through many layers they can shrink towards zero: the first layers then barely \
 learn (vanishing gradients). A shortcut adds a layer's input to its output, x + f(x), so the \
-gradient always has a path that is multiplied by 1. The book's experiment: five layers of \
+gradient always has a path that is multiplied by 1. The book's experiment: \(shortcutLayers.value == 5 ? "five" : "\(shortcutLayers.value)") layers of \
 Linear + GELU, input [1, 0, −1], target 0, mean squared error; seed \(seed.value) for each network. \
 The mean absolute gradient of each layer's weights:
 """)
-let sizes = [3, 3, 3, 3, 3, 1]
+let sizes = [Int](repeating: 3, count: shortcutLayers.value) + [1]
 let sample = Tensor([[1, 0, -1]])
 var gradientRows: [[String]] = []
 var means: [[Double]] = []
@@ -80,14 +88,14 @@ for useShortcut in [false, true] {
     loss.backward()
     means.append(network.namedParameters().filter { $0.name.hasSuffix("weight") }.map { Double($0.tensor.grad!.abs().mean().item) })
 }
-for (i, name) in ["layers.0.0.weight", "layers.1.0.weight", "layers.2.0.weight", "layers.3.0.weight", "layers.4.0.weight"].enumerated() {
-    gradientRows.append([name, String(format: "%.4e", means[0][i]), String(format: "%.4e", means[1][i])])
+for i in 0..<shortcutLayers.value {
+    gradientRows.append(["layers.\(i).0.weight", String(format: "%.4e", means[0][i]), String(format: "%.4e", means[1][i])])
 }
 table(["parameter", "without shortcuts", "with shortcuts"], gradientRows, rightAligned: [1, 2])
 say("""
-Without shortcuts the gradient of the first layer is 25 times smaller than the last one's; \
-with them it stays of the same order all the way down. (The book prints the same numbers: \
-2.0174e-04 … 5.0496e-03 without, 2.2170e-01 … 1.3259e+00 with.)
+Without shortcuts the gradient of the first layer is \(String(format: "%.0f", means[0].last! / means[0].first!)) times smaller than the last one's; \
+with them it stays of the same order all the way down (\(String(format: "%.1f", means[1].last! / means[1].first!)) times). \
+\(shortcutLayers.value == 5 ? "(The book prints the same numbers: 2.0174e-04 … 5.0496e-03 without, 2.2170e-01 … 1.3259e+00 with.)" : "")
 """)
 
 // MARK: - LayerNorm
@@ -124,6 +132,15 @@ let normedBatch = norm(batch)
 show("LayerNorm(5)(batch)", normedBatch)
 print("row means:     \(normedBatch.mean(axis: -1, keepDim: true).detach().formatted(precision: 4))")
 print("row variances: \(normedBatch.variance(axis: -1, unbiased: false, keepDim: true).detach())")
+let probe = Tensor(row.map { $0! })                                           // (n,)
+say("""
+
+Why ε: a row whose numbers are all equal has variance 0, and x − mean is 0 too — without ε \
+that is 0/0. LayerNorm divides by √(var + ε) instead (--row tries another row):
+""")
+print("row:                           \(probe)")
+print("LayerNorm, ε = 1e-5:           \(withNoGrad { LayerNorm(row.count)(probe) })")
+print("without ε, (x − mean) / √var: \(withNoGrad { (probe - probe.mean()) / probe.variance(axis: 0, unbiased: false).sqrt() })")
 
 // MARK: - RMSNorm
 
