@@ -32,11 +32,16 @@ var inputs: Tensor
 if let sentence = text.value {
     words = sentence.split(separator: " ").map(String.init)
     if words.isEmpty { options.fail("--text is empty") }
+    // one vector per distinct word, as an embedding table gives: a repeated word repeats its vector
+    var distinct: [String] = []
+    for w in words where !distinct.contains(w) { distinct.append(w) }
     Tensor.manualSeed(UInt64(seed.value))
-    inputs = Tensor.rand([words.count, 3])    // (T, 3)
+    let table = Tensor.rand([distinct.count, 3])                                   // (distinct words, 3)
+    inputs = table.indexSelect(0, words.map { distinct.firstIndex(of: $0)! })      // (T, 3)
     say("""
-    Your sentence has \(words.count) words. Real models learn their embeddings; here each word \
-    gets a random 3-d vector from PyTorch's generator seeded with \(seed.value).
+    Your sentence has \(words.count) words, \(distinct.count) of them different. Real models learn their \
+    embeddings; here each different word gets a random 3-d vector from PyTorch's generator \
+    seeded with \(seed.value) (a repeated word gets the same vector, as from an embedding table).
     """)
 } else {
     words = ["Your", "journey", "starts", "with", "one", "step"]
