@@ -16,6 +16,9 @@ let bpeSize = options.int("--bpe-vocab", default: 400, help: "vocabulary size of
 let maxLength = options.int("--max-length", default: 4, help: "window length of the training pairs")
 let strideFlag = options.int("--stride", default: 1, help: "distance between training windows")
 let seed = options.int("--seed", default: 123, help: "seed of the embedding layers")
+let traceWord = options.string("--trace-word", default: " painted",
+                               help: "the word whose encoding 1.3 traces merge by merge (one pre-token: a word with its leading space)",
+                               placeholder: "WORD")
 let saveMerges = options.optionalString("--save-merges", help: "write the learned BPE merges to FILE and read them back", placeholder: "FILE")
 options.positional("encode|decode …", help: "encode gpt2 FILE.jsonl | encode wordpiece VOCAB FILE.jsonl | encode sentencepiece MODEL FILE.jsonl"
                    + " | encode hf TOKENIZER_JSON FILE.jsonl | decode hf TOKENIZER_JSON FILE.jsonl")
@@ -133,6 +136,28 @@ let bpe = BytePairTokenizer.train(verdict, vocabularySize: bpeSize.value) { merg
 table(["new id", "pair merged", "new token", "times seen"], mergeRows, rightAligned: [0, 3])
 say("(␣ is a space.) Later merges build whole words:")
 print("  " + (max(256, bpe.vocabularySize - 10)..<bpe.vocabularySize).map { quoted(bpe.display($0)) }.joined(separator: " "))
+say("""
+
+Encoding uses the merges in the order they were learned. The text is cut into words first \
+(GPT-2's pattern: a word keeps its leading space), then each word starts as its bytes, and \
+the adjacent pair merged earliest in training (the lowest merge number) is merged, again and \
+again, until no adjacent pair was ever merged. \(quoted(traceWord.value)), step by step:
+""")
+let trace = bpe.traceEncoding(traceWord.value)
+var traceRows: [[String]] = [["", "", "", trace.bytes.map { bpe.display($0) }.joined(separator: " ")]]
+for step in trace.steps {
+    traceRows.append(["\(step.rank + 1)", "\(step.merge.token)", "\(bpe.display(step.merge.first)) + \(bpe.display(step.merge.second))",
+                      step.tokens.map { bpe.display($0) }.joined(separator: " ")])
+}
+table(["merge #", "new id", "pair merged", "tokens"], traceRows, rightAligned: [0, 1])
+print("= ids \(trace.steps.last?.tokens ?? trace.bytes), as encode gives: \(bpe.encode(traceWord.value))")
+say("""
+(Encoding looks up each pair's merge number in a hash table and merges without rescanning \
+(MergeTable.swift); the step-by-step version above is BytePairTrace.swift. Training too \
+comes twice: the fast trainer used here keeps the pair counts in a heap and updates only the \
+words a merge touches (BytePairEncoding.swift); BytePairNaive.swift recounts every pair after \
+every merge, the algorithm as first written. The tests check that both learn the same merges.)
+""")
 say("\nA larger vocabulary means fewer tokens for the same text:")
 let verdictBytes = verdict.utf8.count
 var sizeRows: [[String]] = [["256 (bytes only)", grouped(verdictBytes), "1.00"]]
@@ -196,6 +221,19 @@ let unigramPieces = unigram.pieces(for: text.value).map(\.piece)
 print("BPE (GPT-2), \(gpt2Pieces.count) tokens:       " + gpt2Pieces.map { quoted($0) }.joined(separator: " "))
 print("WordPiece (BERT), \(wordPieces.count) tokens:   " + wordPieces.joined(separator: " "))
 print("unigram (SentencePiece), \(unigramPieces.count) tokens: " + unigramPieces.joined(separator: " "))
+say("""
+
+Byte-level BPE can spell anything, but the other two fail on characters their training text \
+never had — the sentence 1.3 encoded in \(trickyIDs.count) byte-level tokens:
+""")
+print("  WordPiece: " + wordPiece.tokens(for: tricky).joined(separator: " "))
+print("  unigram:   " + unigram.pieces(for: tricky).map { $0.id == unigram.model.unknownID ? "<unk>(\($0.piece))" : $0.piece }
+                                .joined(separator: " "))
+say("""
+(Llama 1 and 2 also ship a SentencePiece tokenizer.model, but trained in SentencePiece's \
+BPE mode with byte fallback: a character outside its vocabulary becomes its UTF-8 bytes — \
+日 the three pieces <0xE6> <0x97> <0xA5> — never <unk>.)
+""")
 
 section("How the five compare")
 table(["tokenizer", "vocabulary", "unknown input", "decode gives back the text", "used by"], [
@@ -203,7 +241,7 @@ table(["tokenizer", "vocabulary", "unknown input", "decode gives back the text",
     ["characters", "every character seen (65)", "error", "yes", "char-RNNs, tiny demos"],
     ["byte-level BPE", "256 bytes + merges (50,257)", "never: bytes", "yes, byte for byte", "GPT-2/3/4, Llama 3"],
     ["WordPiece", "pieces + ##pieces (30,522)", "[UNK] per word", "no (case, accents)", "BERT"],
-    ["unigram", "pieces with scores (32,000)", "<unk> per run", "mostly (spaces kept)", "T5, Llama 1/2, Marian"],
+    ["unigram", "pieces with scores (32,000)", "<unk> per run", "mostly (spaces kept)", "T5, ALBERT, Marian"],
 ])
 
 // MARK: - Training data
@@ -263,6 +301,8 @@ if let first = batches.first {
 section("What to remember")
 say("""
 Tokenizers turn text into ids; subword tokenizers (BPE, WordPiece, unigram) balance a \
-manageable vocabulary against short sequences and never fail on new words. Training pairs \
-are windows shifted by one token; embeddings turn ids into the vectors a model computes with.
+manageable vocabulary against short sequences and spell a new word from smaller pieces. Only \
+byte-level BPE (and SentencePiece with byte fallback) never fails: WordPiece and unigram \
+still give [UNK] or <unk> for characters they never saw. Training pairs are windows shifted \
+by one token; embeddings turn ids into the vectors a model computes with.
 """)

@@ -103,13 +103,44 @@ let result: Tensor = withNoGrad {
     return logits
 }
 table(["stage", "shape", "what it is"], stages)
-let lastProbabilities = result.select(1, t - 1).select(0, 0).softmax(axis: -1)   // (V,)
+let lastLogits = result.select(1, t - 1).select(0, 0)                          // (V,)
+let lastProbabilities = lastLogits.softmax(axis: -1)                            // (V,)
 let best = lastProbabilities.argmax()
+let worst = (-lastProbabilities).argmax()
+let vocabulary = Float(config.vocabSize)
+let logitMean = lastLogits.mean().item
+let logitSpread = lastLogits.variance(axis: 0, unbiased: false).sqrt().item
+// −log p of every possible next token, averaged: what the loss would be if the target were any token.
+let meanOverVocabulary = (-lastLogits.logSoftmax(axis: -1)).mean().item
 say("""
 
-After the last token the model's most likely next token is id \(best) "\(tokenizer.decode([best]))" with probability \
-\(fixed(lastProbabilities[best], 6)) — about 1/50,257 = 0.000020, since nothing is trained yet. \
-Chapters 3–11 build each of these stages; chapter 14 trains them.
+After the last token, the model's most likely next token is id \(best) "\(tokenizer.decode([best]))" with probability \
+\(fixed(lastProbabilities[best], 6)) and its least likely id \(worst) "\(tokenizer.decode([worst]))" with \(fixed(lastProbabilities[worst], 6)); a \
+uniform guess would give every token 1/\(grouped(config.vocabSize)) = \(fixed(1 / vocabulary, 6)). Untrained is not \
+uniform: the \(grouped(config.vocabSize)) logits are random numbers, mean \(fixed(logitMean)), standard deviation σ = \
+\(fixed(logitSpread)) (the final LayerNorm gives each vector d = \(d) numbers of variance about 1, the head's \
+weights are uniform in ±1/√d, of variance 1/(3d), so a logit has variance about d · 1/(3d) = 1/3 and σ ≈ 0.58). \
+Softmax turns their spread into probabilities e^z / Σ e^z: the largest of 50,257 such numbers lies about 4σ above \
+their mean, so the top token gets roughly e^(4σ − σ²/2) ≈ \(fixed(exp(4 * logitSpread - logitSpread * logitSpread / 2), 1)) times \
+1/V, the bottom ones far less.
+
+The loss a model is trained on is −log of the probability it gives the true next token (chapter 14). \
+Before training:
+""")
+let sentenceLoss: Float? = t > 1
+    ? result.select(0, 0).slice(0, 0, t - 1).crossEntropy(targets: Array(ids.dropFirst())).item   // (T−1, V) against ids 1…T−1
+    : nil
+table(["", "loss"], [
+    ["this sentence's own next tokens (\(t - 1) of them)", sentenceLoss.map { fixed($0) } ?? "— (one token: nothing to predict)"],
+    ["averaged over all \(grouped(config.vocabSize)) possible next tokens", fixed(meanOverVocabulary)],
+    ["   which for random logits is about ln V + σ²/2", fixed(log(vocabulary) + logitSpread * logitSpread / 2)],
+    ["a uniform guess: ln V = ln \(grouped(config.vocabSize))", fixed(log(vocabulary))],
+], rightAligned: [1])
+say("""
+With \(t - 1) target(s), the first line falls on either side of ln V by chance; averaged over every \
+possible target, an untrained model scores a little worse than a uniform guess, by about σ²/2. \
+ln V is the first number to check when training starts (chapter 7 does) and the one every \
+trained model must beat. Chapters 3–11 build each of these stages; chapter 14 trains them.
 """)
 
 // MARK: - Families
@@ -148,7 +179,8 @@ Attention compares every token with every other, but nothing in it knows their o
 """)
 print("Sinusoidal (2017): PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d))")
 let encodings = sinusoidalPositionalEncoding(positions: 12, dim: 12)        // (12, 12)
-print(heatmap(encodings, rowLabels: (0..<12).map { "pos \($0)" }, columnLabels: (0..<12).map { "d\($0)" }, decimals: 2), terminator: "")
+print(heatmap(encodings, rowLabels: (0..<12).map { "pos \($0)" }, columnLabels: (0..<12).map { "d\($0)" },
+              range: -1...1, decimals: 2), terminator: "")
 say("""
 Low dimensions oscillate fast, high ones slowly: each position gets a unique pattern, and \
 PE(pos + k) is a fixed rotation of PE(pos), so relative offsets are easy to read off.
@@ -178,7 +210,7 @@ table(["query at", "key at", "offset", "q·k"], ropeRows, rightAligned: [0, 1, 2
 if let directory = svgDirectory.value {
     print("")
     options.saveFigure(Figures.heatmap(sinusoidalPositionalEncoding(positions: 32, dim: 32), rowLabels: (0..<32).map { "\($0)" },
-                            columnLabels: (0..<32).map { "\($0)" }, title: "Sinusoidal positional encoding (32 positions × 32 dims)"), "chapter02-sinusoidal.svg", into: directory)
+                            columnLabels: (0..<32).map { "\($0)" }, title: "Sinusoidal positional encoding (32 positions × 32 dims)", range: -1...1), "chapter02-sinusoidal.svg", into: directory)
 }
 
 section("What to remember")

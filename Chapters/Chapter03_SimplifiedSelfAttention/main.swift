@@ -12,12 +12,15 @@ let options = Options(program: "Chapter03_SimplifiedSelfAttention",
 let queryWord = options.string("--query", default: "journey", help: "the word whose context vector is worked out step by step", placeholder: "WORD")
 let text = options.optionalString("--text", help: "your own sentence instead of the book's (each word gets a random 3-d embedding)")
 let seed = options.int("--seed", default: 123, help: "seed for the random embeddings of --text")
+let scale = options.float("--scale", default: 1, help: "multiply every input vector by this number first (longer vectors, larger scores)")
 let svgDirectory = options.optionalString("--svg", help: "also write the attention heatmap as an SVG file into DIR", placeholder: "DIR")
 options.epilogue = """
 Try: --query step    (whose context is computed step by step)
      --text "the cat sat on the mat" --query cat
+     --scale 10          (the same directions, ten times longer: what happens to the weights?)
 """
 options.parse()
+if !(scale.value > 0 && scale.value <= 1000) { options.fail("--scale must be above 0 and at most 1000, got \(scale.value)") }
 
 chapterTitle(3, "Simplified self-attention")
 
@@ -25,15 +28,20 @@ chapterTitle(3, "Simplified self-attention")
 
 section("3.1 Six words as vectors")
 let words: [String]
-let inputs: Tensor
+var inputs: Tensor
 if let sentence = text.value {
     words = sentence.split(separator: " ").map(String.init)
     if words.isEmpty { options.fail("--text is empty") }
+    // one vector per distinct word, as an embedding table gives: a repeated word repeats its vector
+    var distinct: [String] = []
+    for w in words where !distinct.contains(w) { distinct.append(w) }
     Tensor.manualSeed(UInt64(seed.value))
-    inputs = Tensor.rand([words.count, 3])    // (T, 3)
+    let table = Tensor.rand([distinct.count, 3])                                   // (distinct words, 3)
+    inputs = table.indexSelect(0, words.map { distinct.firstIndex(of: $0)! })      // (T, 3)
     say("""
-    Your sentence has \(words.count) words. Real models learn their embeddings; here each word \
-    gets a random 3-d vector from PyTorch's generator seeded with \(seed.value).
+    Your sentence has \(words.count) words, \(distinct.count) of them different. Real models learn their \
+    embeddings; here each different word gets a random 3-d vector from PyTorch's generator \
+    seeded with \(seed.value) (a repeated word gets the same vector, as from an embedding table).
     """)
 } else {
     words = ["Your", "journey", "starts", "with", "one", "step"]
@@ -50,6 +58,10 @@ if let sentence = text.value {
     book's example. Real embeddings have hundreds of dimensions; three are enough to follow \
     every number by hand.
     """)
+}
+if scale.value != 1 {
+    inputs = inputs * scale.value                                   // (T, 3)
+    say("--scale \(scale.value): every vector multiplied by \(scale.value) — the same directions, longer vectors.")
 }
 show("inputs", inputs)
 
@@ -139,8 +151,7 @@ print("Row \(q + 1) is the context vector of \"\(words[q])\" from 3.4.")
 
 section("3.6 Who attends to whom")
 say("Each row is one word's attention weights; darker cells get more of its attention.")
-print(heatmap(attention.weights, rowLabels: words, columnLabels: words), terminator: "")
-print("(shading from the smallest weight, blank, to the largest, █)")
+print(heatmap(attention.weights, rowLabels: words, columnLabels: words, range: 0...1), terminator: "")
 
 if let directory = svgDirectory.value {
     print("")

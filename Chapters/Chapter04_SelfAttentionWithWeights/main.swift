@@ -13,9 +13,11 @@ let seedV1 = options.int("--seed", default: 123, help: "seed before drawing W_qu
 let seedV2 = options.int("--seed-linear", default: 789, help: "seed before initialising the Linear layers (v2)")
 let dOut = options.int("--d-out", default: 2, help: "size of each query, key and value vector")
 let queryWord = options.string("--query", default: "journey", help: "the word worked out step by step", placeholder: "WORD")
+let noScale = options.flag("--no-scale", help: "4.3: softmax of the raw scores, without dividing by √d_k")
 options.epilogue = """
 Try: --d-out 4        (bigger projections)
      --seed 1         (other random weights: the scores change, the method does not)
+     --no-scale --d-out 64   (how peaked do the weights get without the scaling?)
 """
 options.parse()
 if dOut.value < 1 { options.fail("--d-out must be at least 1, got \(dOut.value)") }
@@ -70,13 +72,21 @@ let ownScore = query.matmul(keys.select(0, q))     // ()
 print("score of \"\(words[q])\" with itself, query · key: \(ownScore)")
 let scores = query.matmul(keys.T)                  // (6,)
 show("scores = query · keysᵀ", scores)
-say("""
-Before the softmax the scores are divided by √d_k = √\(dK). Dot products of longer vectors \
-grow larger, and softmax of large numbers is nearly one-hot, with tiny gradients: the \
-scaling keeps training stable.
-""")
-let weights = (scores / Float(dK).squareRoot()).softmax(axis: -1)   // (6,)
-show("weights = softmax(scores / √d_k)", weights)
+if noScale.value {
+    say("""
+    --no-scale: the softmax reads the raw scores. (The modules of 4.4 and 4.5 still divide by \
+    √d_k, so their row \(q + 1) no longer equals the context vector below.)
+    """)
+} else {
+    say("""
+    Before the softmax the scores are divided by √d_k = √\(dK). Dot products of longer vectors \
+    grow larger, and softmax of large numbers is nearly one-hot, with tiny gradients: the \
+    scaling keeps training stable (4.7 measures it).
+    """)
+}
+let weights = (noScale.value ? scores : scores / Float(dK).squareRoot()).softmax(axis: -1)   // (6,)
+show(noScale.value ? "weights = softmax(scores)" : "weights = softmax(scores / √d_k)", weights)
+print("largest weight: \(fixed(weights.max().item))")
 let context = weights.matmul(values)                                 // (d_out,)
 show("context vector = weights · values", context)
 
@@ -112,6 +122,44 @@ let copy = SelfAttentionV1(dIn: dIn, dOut: dK)
 try! copy.load(["W_query": v2.wQuery.weight.T, "W_key": v2.wKey.weight.T, "W_value": v2.wValue.weight.T])
 let difference = (copy(inputs) - v2(inputs)).abs().max().item
 print("largest difference between v1 with v2's weights and v2: \(String(format: "%.1e", Double(difference)))")
+
+// MARK: - Why √d_k
+
+section("4.7 Why divide by √d_k")
+let pairs = 20_000
+say("""
+If the entries of a query and a key are independent with mean 0 and variance 1, each product \
+qᵢkᵢ has variance 1 and their sum q·k over d entries has variance d: the scores spread out as \
+the vectors grow. Dividing by √d brings the variance back to 1 whatever d is. Measured on \
+\(grouped(pairs)) random pairs (torch.randn after manual_seed(\(seedV1.value))) for each d, then what it \
+does to a softmax over 8 keys (1,000 random queries): its largest weight, and its \
+sensitivity Σ pᵢ(1 − pᵢ) — the trace of softmax's Jacobian, how much the weights can still \
+move when the scores do (0.875 for 8 equal weights, 0 for one-hot):
+""")
+Tensor.manualSeed(UInt64(seedV1.value))
+var scalingRows: [[String]] = []
+for d in [2, 8, 32, 128, 512] {
+    let qs = Tensor.randn([pairs, d]), ks = Tensor.randn([pairs, d])               // (N, d) each
+    let dots = (qs * ks).sum(axis: 1)                                              // (N,)
+    let scaled = dots / Float(d).squareRoot()                                      // (N,)
+    let query8 = Tensor.randn([1000, 1, d]), keys8 = Tensor.randn([1000, 8, d])   // (1000, 1, d), (1000, 8, d)
+    let raw = query8.matmul(keys8.transpose(1, 2)).reshape([1000, 8])             // (1000, 8)
+    func peak(_ s: Tensor) -> (Float, Float) {
+        let p = s.softmax(axis: -1)                                                // (1000, 8)
+        return (p.max(axis: -1).mean().item, (p * (1 - p)).sum(axis: -1).mean().item)
+    }
+    let (unscaledMax, unscaledSensitivity) = peak(raw)
+    let (scaledMax, scaledSensitivity) = peak(raw / Float(d).squareRoot())
+    scalingRows.append([String(d), fixed(dots.variance(axis: 0, unbiased: false).item, 2), fixed(scaled.variance(axis: 0, unbiased: false).item, 3),
+                        fixed(unscaledMax, 3), fixed(unscaledSensitivity, 3), fixed(scaledMax, 3), fixed(scaledSensitivity, 3)])
+}
+table(["d", "var(q·k)", "var(q·k/√d)", "max weight", "Σ p(1−p)", "max weight, /√d", "Σ p(1−p), /√d"], scalingRows,
+      rightAligned: Set(0...6))
+say("""
+Unscaled, the softmax turns nearly one-hot as d grows — the largest weight goes to 1, the \
+sensitivity to 0, and with it the gradient that reaches the queries and keys. Scaled, both \
+stay nearly constant whatever d is. (GPT-2 small's heads have d = 64.)
+""")
 
 section("What to remember")
 say("""

@@ -12,13 +12,26 @@ let options = Options(program: "Chapter05_CausalAttention", summary: "hiding the
 let seedLinear = options.int("--seed-linear", default: 789, help: "seed of the SelfAttentionV2 weights used in 5.1–5.3")
 let seed = options.int("--seed", default: 123, help: "seed before dropout and before building CausalAttention")
 let dropRate = options.float("--dropout", default: 0.5, help: "dropout rate shown in 5.4")
+let maskValueFlag = options.string("--mask-value", default: "-inf", help: "5.3: the score given to future positions before the softmax (-inf or a number)",
+                                   placeholder: "VALUE")
 let svgDirectory = options.optionalString("--svg", help: "also write the attention heatmap as an SVG file into DIR", placeholder: "DIR")
 options.epilogue = """
 Try: --dropout 0.1       (GPT-2's rate)
+     --mask-value -1e9   (a large negative number instead of −∞; and -10?)
      --svg out           (writes out/chapter05-causal-attention.svg)
 """
 options.parse()
 if !(0..<1).contains(dropRate.value) { options.fail("--dropout must be in [0, 1), got \(dropRate.value)") }
+let maskValue: Float
+switch maskValueFlag.value {
+case "-inf": maskValue = -.infinity
+default:
+    guard let v = Float(maskValueFlag.value), v.isFinite, v <= 0 else {
+        options.fail("--mask-value must be -inf or a number at most 0, got \(maskValueFlag.value)")
+    }
+    maskValue = v
+}
+let maskName = maskValue == -.infinity ? "-inf" : maskValueFlag.value
 
 chapterTitle(5, "Causal attention")
 
@@ -63,12 +76,17 @@ Simpler and cheaper: set the future scores to −∞ before the softmax. e^(−�
 positions get exactly zero weight and the rest still sum to 1 — no second normalisation.
 """)
 let future = Tensor.ones([t, t]).triu(1)                            // (6, 6) ones above the diagonal
-let maskedScores = scores.maskedFill(future, -.infinity)            // (6, 6)
-show("scores with the future set to -inf", maskedScores)
+let maskedScores = scores.maskedFill(future, maskValue)              // (6, 6)
+show("scores with the future set to \(maskName)", maskedScores)
 let causalWeights = (maskedScores / dK.squareRoot()).softmax(axis: -1)   // (6, 6)
 show("softmax(masked scores / √d_k)", causalWeights)
 let gap = (causalWeights - renormalised).abs().max().item
-print("largest difference from 5.2: \(String(format: "%.1e", Double(gap))) — the two methods agree")
+print("largest difference from 5.2: \(String(format: "%.1e", Double(gap)))"
+      + (gap < 1e-6 ? " — the two methods agree" : " — the future is not hidden: the two methods disagree"))
+if maskValue != -.infinity {
+    let leaked = (causalWeights * future).sum().item
+    print("weight given to future positions, all rows together: \(String(format: "%.3e", Double(leaked)))")
+}
 print("")
 print(heatmap(causalWeights, rowLabels: words, columnLabels: words, range: 0...1), terminator: "")
 say("Read a row as \"this word attends to…\": above the diagonal every weight is 0, the future is hidden.")

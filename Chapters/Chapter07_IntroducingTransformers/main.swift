@@ -83,13 +83,45 @@ let optimizer = AdamW(model, learningRate: 3e-3, weightDecay: 0)
 let batchSize = 64, t = length.value
 var losses: [Float] = []
 let start = Date()
-for step in 1...steps.value {
-    let batch = (0..<batchSize).map { _ in example(trainData) }
+/// The logits (B, T, V) of one batch: encode the digits, decode the answer shifted right.
+func forward(_ batch: [(source: [Int], target: [Int])]) -> (logits: Tensor, decoderInputs: [Int], targets: [Int]) {
     let sources = batch.flatMap(\.source)
     let decoderInputs = batch.flatMap { [bos] + $0.target.dropLast() }          // shifted right
-    let targets = batch.flatMap(\.target)
-    let memory = model.encode(sources, shape: [batchSize, t])                    // (B, S, d)
-    let logits = model.logits(model.decode(decoderInputs, shape: [batchSize, t], memory: memory))   // (B, T, V)
+    let memory = model.encode(sources, shape: [batch.count, t])                  // (B, S, d)
+    return (model.logits(model.decode(decoderInputs, shape: [batch.count, t], memory: memory)), decoderInputs,
+            batch.flatMap(\.target))                                            // (B, T, V)
+}
+
+// The ln V check: before training, compare the loss with a uniform guess.
+let firstBatchData = TorchGenerator(seed: UInt64(seed.value) &+ 1)         // the same batch as step 1's
+let firstBatch = (0..<batchSize).map { _ in example(firstBatchData) }
+let untrained = withNoGrad { forward(firstBatch) }
+let untrainedProbabilities = untrained.logits.softmax(axis: -1).data                 // (B·T·V)
+let positions = untrained.targets.count
+let onTarget = (0..<positions).map { untrainedProbabilities[$0 * vocabularySize + untrained.targets[$0]] }.reduce(0, +) / Float(positions)
+let onInput = (0..<positions).map { untrainedProbabilities[$0 * vocabularySize + untrained.decoderInputs[$0]] }.reduce(0, +) / Float(positions)
+say("""
+The first number to check, before any step: the loss. A model that knows nothing should \
+spread its guess evenly over the \(vocabularySize) tokens (10 digits and the start token), \
+for a loss of ln \(vocabularySize) — the "ln V check". A start far below ln V means the answer \
+leaks into the input; far above, the model is confidently wrong. On the first batch:
+""")
+table(["before training", ""], [
+    ["uniform guess: ln \(vocabularySize)", fixed(log(Float(vocabularySize)))],
+    ["untrained model's loss", fixed(untrained.logits.crossEntropy(targets: untrained.targets).item)],
+    ["its mean probability for the right digit", fixed(onTarget)],
+    ["its mean probability for the token it reads", fixed(onInput)],
+], rightAligned: [1])
+say("""
+Above ln V, because this model starts out copying: its output layer is the shared embedding \
+(7.3), and each decoder position's state still carries the embedding of the token it reads, \
+scaled by √d, so the dot product with that same embedding is large. It gives the token it \
+reads \(fixed(onInput * 100, 1)) % of its probability, the right digit about 1/\(vocabularySize). Training \
+unlearns the copy first, then learns the task:
+""")
+for step in 1...steps.value {
+    let batch = (0..<batchSize).map { _ in example(trainData) }
+    let (logits, _, targets) = forward(batch)
     let loss = logits.crossEntropy(targets: targets)
     optimizer.zeroGrad()
     loss.backward()

@@ -9,8 +9,13 @@ import TensorKit
 let options = Options(program: "Chapter10_AddAndNormalizeAgain", summary: "the complete block, stacked; GPT-2's sizes")
 let seed = options.int("--seed", default: 123, help: "seed of the input and the block's weights")
 let layers = options.int("--layers", default: 12, help: "how many blocks to stack in 10.3")
-options.epilogue = "Try: --layers 48   (GPT-2 XL's depth)"
+let postNorm = options.flag("--post-norm", help: "build the blocks post-norm, LN(x + f(x)), as the 2017 Transformer (chapter 8)")
+options.epilogue = """
+Try: --layers 48   (GPT-2 XL's depth)
+     --post-norm   (the LayerNorms after the additions: watch 10.3's last column)
+"""
 options.parse()
+let placement: NormPlacement = postNorm.value ? .post : .pre
 if layers.value < 1 || layers.value > 64 { options.fail("--layers must be between 1 and 64, got \(layers.value)") }
 
 chapterTitle(10, "Add & normalize, again: the complete block")
@@ -18,32 +23,48 @@ chapterTitle(10, "Add & normalize, again: the complete block")
 // MARK: - One block
 
 section("10.1 The complete transformer block")
-say("A GPT block has two sub-layers, each wrapped the same way: normalise, transform, add back.")
-print("""
+if placement == .pre {
+    say("A GPT block has two sub-layers, each wrapped the same way: normalise, transform, add back.")
+    print("""
 
-  x ─┬─> LayerNorm ─> attention ─> dropout ─(+)─ h ─┬─> LayerNorm ─> feed-forward ─> dropout ─(+)─> out
-     └──────────────── residual ─────────────┘      └──────────────── residual ───────────────┘
+      x ─┬─> LayerNorm ─> attention ─> dropout ─(+)─ h ─┬─> LayerNorm ─> feed-forward ─> dropout ─(+)─> out
+         └──────────────── residual ─────────────┘      └──────────────── residual ───────────────┘
 
-""")
+    """)
+} else {
+    say("Built post-norm (--post-norm), each sub-layer is wrapped the 2017 way: transform, add back, normalise.")
+    print("""
+
+      x ─┬─> attention ─> dropout ─(+)─> LayerNorm ─ h ─┬─> feed-forward ─> dropout ─(+)─> LayerNorm ─> out
+         └────────── residual ──────┘                   └──────────── residual ────────┘
+
+    """)
+}
 say("""
 As in the book: torch.manual_seed(\(seed.value)), x = torch.rand(2, 4, 768), then a block with \
-GPT_CONFIG_124M (in evaluation mode here, so dropout is off and the numbers are repeatable):
+GPT_CONFIG_124M (in evaluation mode here, so dropout is off and the numbers are repeatable)\
+\(placement == .post ? ", built post-norm: not the book's numbers" : ""):
 """)
 let config = GPTConfig.gpt2Small124M
 Tensor.manualSeed(UInt64(seed.value))
 let x = Tensor.rand([2, 4, 768])                                          // (B, T, d)
-let block = TransformerBlock(config)
+let block = TransformerBlock(config, placement: placement)
 block.eval()
 let (afterAttention, output) = withNoGrad { () -> (Tensor, Tensor) in
-    let h = x + block.attn(block.ln1(x))                                    // first residual path
-    return (h, h + block.mlp(block.ln2(h)))                                 // second residual path
+    // pre-norm: h = x + attn(LN₁(x)), out = h + mlp(LN₂(h)); post-norm: h = LN₁(x + attn(x)), …
+    let h = placement.apply(x, norm: { block.ln1($0) }, sublayer: { block.attn($0) })      // first residual path
+    return (h, placement.apply(h, norm: { block.ln2($0) }, sublayer: { block.mlp($0) }))  // second residual path
 }
 print("input shape:  \(describeShape(x.shape))")
 print("output shape: \(describeShape(output.shape))")
 let direct = withNoGrad { block(x) }
 print("the block's own forward gives the same: \((direct - output).abs().max().item == 0)")
 show("output[0, :, :4]", output.select(0, 0).slice(1, 0, 4))
-print("\nparameters in one block: \(grouped(block.parameterCount))")
+var releasedConfig = config
+releasedConfig.qkvBias = true
+let releasedBlock = TransformerBlock(releasedConfig, generator: TorchGenerator(seed: 0))   // only counted
+print("\nparameters in one block: \(grouped(block.parameterCount)) (the book's config, without QKV bias)")
+print("GPT-2 as released adds 3 × 768 QKV biases: \(grouped(releasedBlock.parameterCount))")
 table(["part", "shape", "parameters"], block.namedParameters().map { name, t in
     [name, describeShape(t.shape), grouped(t.count)]
 }, rightAligned: [2])
@@ -52,26 +73,34 @@ section("10.2 What each residual path adds")
 func rms(_ t: Tensor) -> String { fixed((t * t).mean().sqrt().item) }
 table(["stage", "root-mean-square value"], [
     ["input x", rms(x)],
-    ["after x + attention(LN(x))", rms(afterAttention)],
-    ["after h + feed-forward(LN(h))", rms(output)],
+    [placement == .pre ? "after x + attention(LN(x))" : "after LN(x + attention(x))", rms(afterAttention)],
+    [placement == .pre ? "after h + feed-forward(LN(h))" : "after LN(h + feed-forward(h))", rms(output)],
 ], rightAligned: [1])
-say("""
+say(placement == .pre ? """
 The input passes through untouched along the residual paths; each sub-layer only adds a \
 correction. That is what lets gradients reach the first layers of a deep stack (chapter 8).
+""" : """
+Post-norm rescales the stream after every addition: each vector leaves a LayerNorm (scale 1, \
+shift 0 at initialisation) with mean 0 and variance 1, so its root-mean-square is 1.
 """)
 
 // MARK: - A stack
 
 section("10.3 Blocks stacked")
-say("""
+say(placement == .pre ? """
 A GPT is the same block repeated. With \(layers.value) freshly initialised blocks (d = 768), the \
 shape never changes, and the residual stream grows slowly as each block adds to it:
+""" : """
+A GPT is the same block repeated. With \(layers.value) freshly initialised post-norm blocks \
+(d = 768), the shape never changes and the stream's size stays at 1: every block ends with a \
+LayerNorm. (Pre-norm, the default, lets it grow; that is why a pre-norm GPT needs a final \
+LayerNorm before its head.)
 """)
 Tensor.manualSeed(UInt64(seed.value))
 var stream = Tensor.rand([1, 4, 768])
 var stackRows: [[String]] = [["input", describeShape(stream.shape), rms(stream)]]
 for i in 0..<layers.value {
-    let b = TransformerBlock(config)
+    let b = TransformerBlock(config, placement: placement)
     b.eval()
     stream = withNoGrad { b(stream) }
     if i < 3 || i == layers.value - 1 || (i + 1) % 4 == 0 {

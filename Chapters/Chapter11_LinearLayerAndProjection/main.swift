@@ -12,6 +12,7 @@ let options = Options(program: "Chapter11_LinearLayerAndProjection", summary: "f
 let prompt = options.string("--prompt", default: "Hello, I am", help: "the prompt the untrained GPT-2 continues")
 let steps = options.int("--tokens", default: 6, help: "how many tokens to add greedily")
 let seed = options.int("--seed", default: 123, help: "seed of the model's random weights")
+let hiddenScale = options.float("--hidden-scale", default: 1, help: "11.1: multiply the toy hidden state by this number first")
 let trainedPrompt = options.string("--trained-prompt", default: "ROMEO:\nI will", help: "what the trained character model (data/shakespeare-char) continues")
 let promptIDs = options.optionalString("--prompt-ids", help: "next: the prompt as token ids, e.g. 1,2,3", placeholder: "IDS")
 let topK = options.int("--top-k", default: 10, help: "next: how many of the most likely next tokens to print")
@@ -28,6 +29,7 @@ if options.positional.first == "next" {                                         
     runNextTokenCommand(Array(options.positional.dropFirst()), prompt: prompt.value, promptIDs: promptIDs.value, topK: topK.value, options: options)
 }
 if let extra = options.positional.first { options.fail("unknown command \(extra) (the commands are forward and next)") }
+if !(hiddenScale.value > 0 && hiddenScale.value <= 1e6) { options.fail("--hidden-scale must be above 0 and at most 1e6, got \(hiddenScale.value)") }
 if steps.value < 1 || steps.value > 50 { options.fail("--tokens must be between 1 and 50, got \(steps.value)") }
 
 chapterTitle(11, "The linear layer and projection")
@@ -42,7 +44,7 @@ output per vocabulary entry (the logits), and softmax to probabilities. A toy mo
 d = 4 and a vocabulary of 5 words:
 """)
 let vocabulary = ["the", "cat", "sat", "on", "mat"]
-let hidden = Tensor([[2.0, -1.0, 0.5, 3.0]])                                  // (1, d)
+let hidden = Tensor([[2.0, -1.0, 0.5, 3.0]]) * hiddenScale.value              // (1, d)
 Tensor.manualSeed(UInt64(seed.value))
 let toyNorm = LayerNorm(4)
 let toyHead = Linear(4, 5, bias: false)

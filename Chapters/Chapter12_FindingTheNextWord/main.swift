@@ -14,9 +14,18 @@ let draws = options.int("--draws", default: 1000, help: "samples drawn per tempe
 let topKFlag = options.int("--top-k", default: 3, help: "k for top-k")
 let topPFlag = options.float("--top-p", default: 0.9, help: "p for nucleus sampling")
 let minPFlag = options.float("--min-p", default: 0.1, help: "threshold for min-p, relative to the most likely token")
+let temperaturesFlag = options.string("--temperatures", default: "0.1,1,5", help: "the temperatures of 12.2, comma-separated",
+                                      placeholder: "T,T,…")
 let svgDirectory = options.optionalString("--svg", help: "also write the temperature charts as SVG files into DIR", placeholder: "DIR")
-options.epilogue = "Try: --top-k 5 --top-p 0.5 --min-p 0.3"
+options.epilogue = """
+Try: --top-k 5 --top-p 0.5 --min-p 0.3
+     --temperatures 1,1.5,2,3 --draws 10000   (when does "pizza" first come up?)
+"""
 options.parse()
+let temperatures = temperaturesFlag.value.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+if temperatures.isEmpty || temperatures.contains(where: { $0 == nil || !($0! > 0 && $0! <= 100) }) {
+    options.fail("--temperatures must be a comma-separated list of numbers above 0 and at most 100, got \(temperaturesFlag.value)")
+}
 if draws.value < 1 || topKFlag.value < 1 || !(0.0...1.0).contains(topPFlag.value) || !(0.0...1.0).contains(minPFlag.value) {
     options.fail("--draws and --top-k must be positive, --top-p and --min-p between 0 and 1")
 }
@@ -49,7 +58,7 @@ at each temperature:
 """)
 var temperatureRows: [[String]] = []
 var charts: [(Float, [Float])] = []
-for t: Float in [0.1, 1, 5] {
+for t in temperatures.map({ $0! }) {
     let sampler = Sampler(greedy: false, temperature: t, seed: UInt64(seed.value))
     var counts = [Int](repeating: 0, count: vocabulary.count)
     for _ in 0..<draws.value { counts[sampler.next(logits)] += 1 }
@@ -74,9 +83,14 @@ if let directory = svgDirectory.value {
 // MARK: - Filters
 
 section("12.3 Cutting off the unlikely tail: top-k, top-p, min-p")
+let tail = [1, 2, 4, 5, 6, 8]                     // every effort inches moves pizza you
+let tailProbability = tail.map { probabilities[$0] }.reduce(0, +)
 say("""
-Even at T = 1 a sampler sometimes picks a very unlikely word ("pizza"), and one bad word \
-derails the rest. The filters set the logits of unlikely words to −∞ before sampling:
+At T = 1 the six unlikely words (every, effort, inches, moves, pizza, you) together have \
+probability \(fixed(tailProbability)) — about one draw in \(Int((1 / tailProbability).rounded())) — and "pizza" alone \
+\(fixed(probabilities[6])), one draw in about \(grouped(Int((1 / probabilities[6] / 1000).rounded()) * 1000)). Rare for one word, \
+but a text is hundreds of draws, and one bad word derails the rest. The filters set the \
+logits of unlikely words to −∞ before sampling:
 """)
 print("""
   top-k   keeps the k largest logits (k = \(topKFlag.value))
@@ -140,32 +154,45 @@ say("""
 Greedy decoding commits to the best next word even when it leads nowhere good. Beam search \
 keeps the k most probable sequences so far and extends each, comparing whole sequences by \
 their total log-probability. A bigram model of The Verdict (the probability of each GPT-2 \
-token given the one before), continuing "I had", 5 tokens:
+token given the one before), continuing "I had" and "I saw" by 5 tokens:
 """)
-let prompt = tokenizer.encode("I had")
-var greedy = prompt
-for _ in 0..<5 { let l = nextLogits(greedy); greedy.append(seen[l.indices.max { l[$0] < l[$1] }!]) }
-func logProbability(_ sequence: [Int]) -> Float {
+/// The total log-probability the bigram model gives the tokens of `sequence` after its first `promptLength`.
+func logProbability(_ sequence: [Int], promptLength: Int) -> Float {
     var total: Float = 0
-    for k in prompt.count..<sequence.count {
+    for k in promptLength..<sequence.count {
         let logProbabilities = logSoftmax(nextLogits(Array(sequence[..<k])))
         total += logProbabilities[seen.firstIndex(of: sequence[k])!]
     }
     return total
 }
-var beamRows: [[String]] = [["greedy", quoted(tokenizer.decode(greedy)), fixed(logProbability(greedy))]]
-for beams in [3, 10] {
-    let best = beamSearch(prompt: prompt.map { seen.firstIndex(of: $0)! }, beams: beams, steps: 5) { sequences in
-        sequences.map { nextLogits($0.map { seen[$0] }) }
-    }[0]
-    let tokens = best.ids.map { seen[$0] }
-    beamRows.append(["beam search, \(beams) beams", quoted(tokenizer.decode(tokens)), fixed(best.logProbability)])
+var beamRows: [[String]] = []
+var beamScores: [String: [Float]] = [:]          // prompt → [greedy, then each beam width]
+for promptText in ["I had", "I saw"] {
+    let prompt = tokenizer.encode(promptText)
+    var greedy = prompt
+    for _ in 0..<5 { let l = nextLogits(greedy); greedy.append(seen[l.indices.max { l[$0] < l[$1] }!]) }
+    let greedyScore = logProbability(greedy, promptLength: prompt.count)
+    beamRows.append([quoted(promptText), "greedy", quoted(tokenizer.decode(greedy)), fixed(greedyScore)])
+    beamScores[promptText] = [greedyScore]
+    for beams in [2, 3, 5, 10] {
+        let best = beamSearch(prompt: prompt.map { seen.firstIndex(of: $0)! }, beams: beams, steps: 5) { sequences in
+            sequences.map { nextLogits($0.map { seen[$0] }) }
+        }[0]
+        let tokens = best.ids.map { seen[$0] }
+        beamRows.append(["", "\(beams) beams", quoted(tokenizer.decode(tokens)), fixed(best.logProbability)])
+        beamScores[promptText]!.append(best.logProbability)
+    }
 }
-table(["method", "text", "log-probability"], beamRows, rightAligned: [2])
+table(["prompt", "method", "text", "log-probability"], beamRows, rightAligned: [3])
+let saw = beamScores["I saw"]!
 say("""
-Beam search finds sequences at least as probable as greedy's. It suits tasks with one right \
-answer (translation); for open-ended text its most probable sequences tend to be bland and \
-repetitive, which is why chat models sample.
+Wider beams usually find more probable sequences, but nothing guarantees it. Continuing \
+"I saw", 3 beams end at \(fixed(saw[2])), below greedy's \(fixed(saw[0])) and below 2 beams' \
+\(fixed(saw[1])): at some step the 3 best partial sequences all outranked the prefix that \
+would have led to the better ending, so it was dropped. Beam search is a heuristic; only an \
+exhaustive search (a beam as wide as every possible sequence) is sure to find the most \
+probable one. It suits tasks with one right answer (translation); for open-ended text its \
+most probable sequences tend to be bland and repetitive, which is why chat models sample.
 """)
 
 // MARK: - A trained model

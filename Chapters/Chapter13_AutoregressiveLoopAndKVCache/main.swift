@@ -16,7 +16,7 @@ let greedyFlag = options.flag("--greedy", help: "generate: always take the most 
 let temperature = options.float("--temperature", default: 1, help: "generate: sample with this temperature")
 let topK = options.int("--top-k", default: 0, help: "generate: keep only the k most likely tokens (0: all)")
 let topP = options.float("--top-p", default: 1, help: "generate: nucleus sampling threshold")
-let seed = options.int("--seed", default: 123, help: "seed of the model's weights (demo) and of sampling")
+let seed = options.int("--seed", default: 123, help: "seed of sampling (13.1's sampled text, and generate's)")
 let noCache = options.flag("--no-cache", help: "generate without the KV cache")
 let json = options.flag("--json", help: "generate: end with one JSON line {\"ids\": […], \"tokens_per_second\": x}")
 let noTiming = options.flag("--no-timing", help: "print no measured speeds (for repeatable output)")
@@ -147,7 +147,8 @@ print("""
      ┌───────────────────────────────────────────────────────────┐
      ▼                                                           │
   tokens ──> model ──> logits of the last position ──> pick one ──┴──> append
-             (crop to the context window; stop at an end token or after N tokens)
+  stop at an end token or after N tokens; when the context is full, the uncached loop
+  crops to the last `context` tokens and goes on, the cached loop stops (13.2)
 
 """, terminator: "")
 say("""

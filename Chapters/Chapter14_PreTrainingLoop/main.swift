@@ -31,7 +31,7 @@ let lrFlag = options.float("--lr", default: 1e-3, help: "peak learning rate")
 let warmupFlag = options.int("--warmup", default: 10, help: "steps of linear learning-rate warm-up")
 let seedFlag = options.int("--seed", default: 123, help: "seed of the initialisation, dropout and batch order")
 let evalEveryFlag = options.int("--eval-every", default: 20, help: "evaluate (and print a sample) every N steps")
-let evalBatchesFlag = options.int("--eval-batches", default: 5, help: "batches of each split per evaluation (0: all)")
+let evalBatchesFlag = options.int("--eval-batches", default: 5, help: "batches' worth of windows of each split per evaluation, drawn at random from the whole split (0: every window)")
 let stopAtFlag = options.int("--stop-at", default: 0, help: "stop after step N as if interrupted, saving a checkpoint to --resume from (0: run to the end)")
 let saveEveryFlag = options.int("--save-every", default: 0, help: "also save a checkpoint every N steps (0: only at the end and on Ctrl-C)")
 let outFlag = options.string("--out", default: "runs/chapter14", help: "directory for the checkpoint and the figures", placeholder: "DIR")
@@ -214,6 +214,18 @@ require(trainer.step < runSettings.steps || resumeDirectory == nil,
         "\(resumeDirectory!.path): the run already took \(trainer.step) of its \(runSettings.steps) steps\nhint: give a larger --steps to train on")
 let outDirectory = URL(fileURLWithPath: outFlag.value)
 checkWritable(outDirectory)
+/// The windows the loss is taken apart on, before and after training (sections 4 and 6).
+let byHandWindows = Array(0..<min(2, validationWindows.count))
+let byHandShown = tokenizer.kind == "char" ? 6 : 4
+
+/// What an evaluation reads of a split of `count` windows: all of them, or a random sample.
+func evaluationCoverage(_ count: Int, _ split: String) -> String {
+    let wanted = runSettings.evalBatches.map { $0 * runSettings.batchSize } ?? Int.max
+    return wanted >= count ? "all \(grouped(count)) \(split) window\(count == 1 ? "" : "s")"
+        : "\(grouped(wanted)) of the \(grouped(count)) \(split) windows"
+}
+/// Whether evaluations read a random sample of either split rather than all of it.
+let evaluationSamples = runSettings.evalBatches.map { $0 * runSettings.batchSize < max(trainWindows.count, validationWindows.count) } ?? false
 
 section("4. Loss before training")
 say("""
@@ -222,11 +234,25 @@ probability almost evenly over the \(grouped(config.vocabSize)) tokens, so its l
 ln \(config.vocabSize) = \(fixed(Float(Foundation.log(Double(config.vocabSize))), 5)) — the loss of a uniform guess.
 """)
 if trainer.step == 0 {
-    let untrained = (train: trainer.meanLoss(trainWindows, batches: isBook ? nil : runSettings.evalBatches),
-                     validation: trainer.meanLoss(validationWindows, batches: isBook ? nil : runSettings.evalBatches))
+    let untrained = (train: trainer.meanLoss(trainWindows, windows: isBook ? nil : trainer.evaluationWindows(trainWindows, split: .train, step: 0)),
+                     validation: trainer.meanLoss(validationWindows,
+                                                  windows: isBook ? nil : trainer.evaluationWindows(validationWindows, split: .validation, step: 0)))
     print("train loss: \(fixed(untrained.train, 5))")
     print("val loss:   \(fixed(untrained.validation, 5))")
     if isBook { say("The book prints 10.98758 and 10.98111 for the same model and data.") }
+    say("""
+
+    The loss, by hand. For every position of a window the model gives a probability to every \
+    token; the loss reads only the probability of the token that really comes next, takes \
+    −log of it, and averages over every position of every window. The first \(byHandWindows.count) validation \
+    window\(byHandWindows.count == 1 ? "" : "s") (the first \(byHandShown) positions of each shown):
+    """)
+    showLossByHand(trainer.model, validationWindows, windows: byHandWindows, tokenizer: tokenizer, shown: byHandShown)
+    say("""
+    Untrained, every token gets about 1/\(grouped(config.vocabSize)): −log of that is ln \(config.vocabSize). The fused \
+    `crossEntropy` computes the same mean in one pass (log-sum-exp minus the target's logit, row \
+    by row) and its gradient with it; section 6 repeats this table with the trained model.
+    """)
 } else {
     say("Resumed at step \(trainer.step); the last evaluation was:")
     if let last = trainer.evaluations.last { print("train loss: \(fixed(last.trainLoss, 5))\nval loss:   \(fixed(last.validationLoss, 5))") }
@@ -242,8 +268,12 @@ Each step: a batch → logits → cross-entropy → backward → \
 \(runSettings.gradientClip.map { "clip the gradient's global norm to \(fixed($0, 1)) → " } ?? "")AdamW at \
 \(runSettings.warmupSteps == 0 && !runSettings.cosineDecay ? "a constant learning rate of \(scientific(runSettings.learningRate))\(runSettings.gradientClip == nil ? ", no clipping, as the book does" : "")"
    : "the scheduled learning rate (\(runSettings.warmupSteps) warm-up steps\(runSettings.cosineDecay ? ", then a cosine decay from \(scientific(runSettings.learningRate)) to \(scientific(runSettings.minLearningRate))" : ", then constant at \(scientific(runSettings.learningRate))"))"). \
-Every \(runSettings.evalEvery) steps: the mean loss of \(runSettings.evalBatches.map { "\($0)" } ?? "all") batches of each split, and a greedy sample.
+Every \(runSettings.evalEvery) steps: the mean loss over \(evaluationCoverage(trainWindows.count, "training")) and \
+\(evaluationCoverage(validationWindows.count, "validation"))\
+\(evaluationSamples ? " (a sample is drawn at random from the whole split, anew at each evaluation)" : ""), and a greedy sample.
 """)
+say("The learning rate of the first steps, and of the middle and last ones:")
+showLearningRates(runSettings)
 let defaultPrompt = dataset.name == "tinyshakespeare" ? "ROMEO:" : (dataset.name == "the-verdict" ? "Every effort moves you" : String(trainText.prefix(20)))
 let prompt = promptFlag.value ?? defaultPrompt
 let promptIDs = encode(prompt)
@@ -303,10 +333,41 @@ if evaluations.count >= 2 {
                width: 60, height: 12))
 }
 if let best = evaluations.min(by: { $0.validationLoss < $1.validationLoss }), let last = evaluations.last {
+    let sampled = trainer.evaluationWindows(validationWindows, split: .validation, step: 0).count < validationWindows.count
     say("""
-    Lowest validation loss \(fixed(best.validationLoss, 3)) at step \(best.step); at the end train \
-    \(fixed(last.trainLoss, 3)), validation \(fixed(last.validationLoss, 3)). \
+    Lowest validation loss \(fixed(best.validationLoss, 3)) at step \(best.step)\(sampled ? " (each evaluation a random sample of the split)" : ""); \
+    at the end train \(fixed(last.trainLoss, 3)), validation \(fixed(last.validationLoss, 3)). \
     \(last.trainLoss < last.validationLoss - 1 ? "The gap between them is overfitting: the model memorises its training text faster than it learns what carries over to new text." : "")
+    """)
+}
+say("""
+
+The same \(byHandWindows.count == 1 ? "window" : "windows") as in section 4, with the trained model: now the probabilities \
+differ from token to token, and the loss is their mean −log.
+""")
+showLossByHand(trainer.model, validationWindows, windows: byHandWindows, tokenizer: tokenizer, shown: byHandShown)
+let wholeValidation = trainer.meanLoss(validationWindows)
+print("validation loss over the whole split (\(grouped(validationWindows.count)) window\(validationWindows.count == 1 ? "" : "s")): "
+      + "\(fixed(wholeValidation, 4)), perplexity \(fixed(Foundation.exp(wholeValidation), 2))")
+let unigram = CountedNGram(order: 1, training: trainIDs, vocabularySize: config.vocabSize)
+let bigram = CountedNGram(order: 2, training: trainIDs, vocabularySize: config.vocabSize)
+say("""
+
+What it must beat, on the same validation windows: models that only count the training text \
+(add-one smoothing, so that nothing has probability 0; `CountedNGram` in Shared/LLMKit/Baselines.swift).
+""")
+table(["on the validation windows", "loss"], [
+    ["uniform guess, ln \(config.vocabSize)", fixed(Float(Foundation.log(Double(config.vocabSize))), 4)],
+    ["unigram: how often each token occurs", fixed(Float(unigram.meanLoss(on: validationWindows)), 4)],
+    ["bigram: how often it follows the token before", fixed(Float(bigram.meanLoss(on: validationWindows)), 4)],
+    ["this model, after \(grouped(runSettings.steps)) steps", fixed(wholeValidation, 4)],
+], rightAligned: [1])
+if bigram.meanLoss(on: validationWindows) > unigram.meanLoss(on: validationWindows) {
+    say("""
+    With \(grouped(trainIDs.count)) training tokens and \(grouped(config.vocabSize)) possible ones, most pairs were \
+    never seen, and add-one smoothing spreads their probability over every token: here the \
+    bigram does worse than the unigram. With enough text it wins (tiny Shakespeare by \
+    characters: bigram 2.4819, unigram 3.3473, the shipped model 1.5015).
     """)
 }
 if !noTiming.value {

@@ -28,11 +28,49 @@ public func section(_ title: String) {
     print(String(repeating: "─", count: title.count))
 }
 
-/// Prints a paragraph wrapped at `narrationWidth` columns. Blank lines separate paragraphs.
+/// Prints narration: paragraphs wrapped at `narrationWidth` columns, as `narrationLines` lays
+/// them out (an empty line stays an empty line, an indented line is printed as written).
+///
+///     say("""
+///
+///     The formula:
+///
+///         y = x / 2
+///     """)
+///     // (an empty line)
+///     // The formula:
+///     // (an empty line)
+///     //     y = x / 2
 public func say(_ text: String) {
-    for paragraph in text.components(separatedBy: "\n\n") {
-        print(wrap(paragraph.replacingOccurrences(of: "\n", with: " "), width: narrationWidth))
+    for line in narrationLines(text) { print(line) }
+}
+
+/// The lines `say` prints for `text`. Consecutive plain lines join into one paragraph wrapped at
+/// `width`; every empty line of `text` (a leading or trailing newline too) is an empty line of
+/// the output, so a paragraph never runs into what is printed before or after it; a line that
+/// starts with a space (a formula, a code line) is kept as written, only its trailing spaces cut.
+///
+///     narrationLines("\nOne\ntwo.\n\n  x = 1")   // ["", "One two.", "", "  x = 1"]
+public func narrationLines(_ text: String, width: Int = narrationWidth) -> [String] {
+    var out: [String] = []
+    var paragraph: [Substring] = []
+    func flush() {
+        if !paragraph.isEmpty { out += wrap(paragraph.joined(separator: " "), width: width).components(separatedBy: "\n") }
+        paragraph = []
     }
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.allSatisfy({ $0 == " " }) {
+            flush()
+            out.append("")
+        } else if line.first == " " {
+            flush()
+            out.append(String(line).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+        } else {
+            paragraph.append(line)
+        }
+    }
+    flush()
+    return out
 }
 
 /// Wraps words into lines no longer than `width` (a longer single word gets its own line).

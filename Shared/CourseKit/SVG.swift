@@ -68,17 +68,22 @@ func blueScale(_ t: Double) -> String {
 let seriesColours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
 
 public enum Figures {
-    /// A heatmap of a 2-D tensor with row and column labels and each cell's value.
+    /// A heatmap of a 2-D tensor with row and column labels, each cell's value, and a legend
+    /// strip under it. As in the terminal (`heatmap`), colours are on the fixed scale `range`
+    /// (white → deep blue), never stretched to the matrix's own extremes.
+    ///
+    ///     Figures.heatmap(weights, rowLabels: words, columnLabels: words, title: "Attention weights", range: 0...1)
     public static func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String], title: String,
-                               range: ClosedRange<Float>? = nil) -> SVGCanvas {
+                               range: ClosedRange<Float>) -> SVGCanvas {
         precondition(matrix.rank == 2, "Figures.heatmap: needs a 2-D tensor, got \(describeShape(matrix.shape))")
+        precondition(range.upperBound > range.lowerBound, "Figures.heatmap: the range \(range) is empty")
         let (rows, cols) = (matrix.shape[0], matrix.shape[1])
-        let cell = 56.0, left = 110.0, top = 90.0
-        var svg = SVGCanvas(width: Int(left + cell * Double(cols) + 30), height: Int(top + cell * Double(rows) + 30))
+        let cell = 56.0, left = 110.0, top = 90.0, legendHeight = 50.0
+        let gridWidth = cell * Double(cols)
+        var svg = SVGCanvas(width: Int(left + max(gridWidth, 300) + 30), height: Int(top + cell * Double(rows) + 30 + legendHeight))
         svg.text(title, x: left, y: 24, size: 16)
-        let values = matrix.data
-        let finite = values.filter { $0.isFinite }
-        let lo = Double(range?.lowerBound ?? finite.min() ?? 0), hi = Double(range?.upperBound ?? finite.max() ?? 1)
+        let values = matrix.data                                                // read once
+        let lo = Double(range.lowerBound), hi = Double(range.upperBound)
         for c in 0..<cols {
             svg.text(columnLabels[c], x: left + cell * (Double(c) + 0.5), y: top - 10, size: 12, anchor: "start", rotate: -45)
         }
@@ -86,13 +91,22 @@ public enum Figures {
             svg.text(rowLabels[r], x: left - 8, y: top + cell * (Double(r) + 0.5) + 4, size: 12, anchor: "end")
             for c in 0..<cols {
                 let v = Double(values[r * cols + c])
-                let t = v.isFinite ? (hi > lo ? (v - lo) / (hi - lo) : 1) : 0
+                let t = v.isFinite ? (v - lo) / (hi - lo) : 0
                 svg.rect(x: left + cell * Double(c), y: top + cell * Double(r), width: cell, height: cell, fill: blueScale(t), stroke: "#ffffff")
                 let label = v.isFinite ? String(format: "%.2f", v) : (v > 0 ? "inf" : "-inf")
                 svg.text(label, x: left + cell * (Double(c) + 0.5), y: top + cell * (Double(r) + 0.5) + 4, size: 11,
                          anchor: "middle", fill: t > 0.55 ? "#ffffff" : "#222222")
             }
         }
+        // the legend: the scale in ten steps, its ends and middle labelled
+        let legendTop = top + cell * Double(rows) + 20, step = 30.0
+        for i in 0..<10 {
+            svg.rect(x: left + step * Double(i), y: legendTop, width: step, height: 12, fill: blueScale((Double(i) + 0.5) / 10), stroke: "#cccccc")
+        }
+        for (i, v) in [(0, lo), (5, (lo + hi) / 2), (10, hi)] {
+            svg.text(String(format: "%.2f", v), x: left + step * Double(i), y: legendTop + 28, size: 11, anchor: "middle")
+        }
+        svg.text("fixed scale", x: left - 8, y: legendTop + 10, size: 11, anchor: "end")
         return svg
     }
 

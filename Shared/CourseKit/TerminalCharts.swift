@@ -9,21 +9,23 @@ import TensorKit
 let shades: [Character] = [" ", "░", "▒", "▓", "█"]
 
 /// Draws a 2-D tensor as a grid of shaded cells, each with its value, rows and columns
-/// labelled. Values are shaded from the smallest (blank) to the largest (█) in the matrix,
-/// or from `range` if given (attention weights use 0…1).
+/// labelled, and a legend line under it. The course's one convention: shading is on a fixed
+/// scale, `range` (attention weights and probabilities 0…1, so that pictures compare across
+/// heads and chapters), never stretched to the matrix's own smallest and largest values; each
+/// cell takes the nearest of five shades, values outside the range the end shades.
 ///
-///               Your   journey starts
-///     Your     ▓0.20  ▒0.20  ░0.19 …
+///                  Your  journey   starts
+///     Your        ░0.20    ▒0.55 …
+///     shading, fixed scale 0 to 1: blank ≈ 0.00  ░ ≈ 0.25  ▒ ≈ 0.50  ▓ ≈ 0.75  █ ≈ 1.00
 public func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String],
-                    range: ClosedRange<Float>? = nil, decimals: Int = 2) -> String {
+                    range: ClosedRange<Float>, decimals: Int = 2) -> String {
     precondition(matrix.rank == 2, "heatmap: needs a 2-D tensor, got \(describeShape(matrix.shape))")
     let (rows, cols) = (matrix.shape[0], matrix.shape[1])
     precondition(rowLabels.count == rows && columnLabels.count == cols,
                  "heatmap: \(rowLabels.count)×\(columnLabels.count) labels for a \(rows)×\(cols) matrix")
-    let values = matrix.data
-    let finite = values.filter { $0.isFinite }
-    let lo = range?.lowerBound ?? (finite.min() ?? 0)
-    let hi = range?.upperBound ?? (finite.max() ?? 1)
+    precondition(range.upperBound > range.lowerBound, "heatmap: the range \(range) is empty")
+    let (lo, hi) = (range.lowerBound, range.upperBound)
+    let values = matrix.data                                                    // read once
     let cellWidth = max(decimals + 4, columnLabels.map(\.count).max() ?? 0) + 1
     let labelWidth = (rowLabels.map(\.count).max() ?? 0) + 1
     var out = pad("", labelWidth) + columnLabels.map { pad($0, cellWidth, right: true) }.joined() + "\n"
@@ -33,7 +35,7 @@ public func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String
             let v = values[r * cols + c]
             let text: String
             if v.isFinite {
-                let t = hi > lo ? (v - lo) / (hi - lo) : 1
+                let t = (v - lo) / (hi - lo)
                 let shade = shades[min(shades.count - 1, max(0, Int((t * Float(shades.count - 1)).rounded())))]
                 text = String(shade) + String(format: "%.\(decimals)f", Double(v))
             } else {
@@ -43,7 +45,52 @@ public func heatmap(_ matrix: Tensor, rowLabels: [String], columnLabels: [String
         }
         out += line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
     }
-    return out
+    return out + heatmapLegend(range, decimals: max(decimals, 2)) + "\n"
+}
+
+/// The legend line under every terminal heatmap: what each shade stands for on `range`.
+///
+///     heatmapLegend(0...1, decimals: 2)
+///     // "shading, fixed scale 0 to 1: blank ≈ 0.00  ░ ≈ 0.25  ▒ ≈ 0.50  ▓ ≈ 0.75  █ ≈ 1.00"
+public func heatmapLegend(_ range: ClosedRange<Float>, decimals: Int = 2) -> String {
+    let (lo, hi) = (range.lowerBound, range.upperBound)
+    let steps = shades.count - 1
+    let entries = shades.enumerated().map { i, shade in
+        (shade == " " ? "blank" : String(shade)) + " ≈ "
+            + String(format: "%.\(decimals)f", Double(lo + (hi - lo) * Float(i) / Float(steps)))
+    }
+    func short(_ v: Float) -> String { v == v.rounded() ? String(Int(v)) : "\(v)" }
+    return "shading, fixed scale \(short(lo)) to \(short(hi)): " + entries.joined(separator: "  ")
+}
+
+/// Draws a matrix one character per cell — the shade alone, on the same fixed scale and with
+/// the same legend as `heatmap` — for matrices too large for numbered cells, such as the
+/// attention weights of a line read character by character. Rows are labelled with
+/// `rowLabels`; `columnLabels` must be one character each (printed as a header line).
+///
+///                O   R o m e o
+///     0 "O"     █
+///     1 " "     ▓░
+///     shading, fixed scale 0 to 1: blank ≈ 0.00  ░ ≈ 0.25  ▒ ≈ 0.50  ▓ ≈ 0.75  █ ≈ 1.00
+public func shadeMap(_ matrix: Tensor, rowLabels: [String], columnLabels: [Character], range: ClosedRange<Float>) -> String {
+    precondition(matrix.rank == 2, "shadeMap: needs a 2-D tensor, got \(describeShape(matrix.shape))")
+    let (rows, cols) = (matrix.shape[0], matrix.shape[1])
+    precondition(rowLabels.count == rows && columnLabels.count == cols,
+                 "shadeMap: \(rowLabels.count)×\(columnLabels.count) labels for a \(rows)×\(cols) matrix")
+    precondition(range.upperBound > range.lowerBound, "shadeMap: the range \(range) is empty")
+    let (lo, hi) = (range.lowerBound, range.upperBound)
+    let labelWidth = (rowLabels.map(\.count).max() ?? 0) + 1
+    let values = matrix.data
+    var out = pad("", labelWidth) + String(columnLabels) + "\n"
+    for r in 0..<rows {
+        let cells = (0..<cols).map { c -> Character in
+            let v = values[r * cols + c]
+            guard v.isFinite else { return " " }
+            return shades[min(shades.count - 1, max(0, Int(((v - lo) / (hi - lo) * Float(shades.count - 1)).rounded())))]
+        }
+        out += (pad(rowLabels[r], labelWidth) + String(cells)).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+    }
+    return out + heatmapLegend(range) + "\n"
 }
 
 /// Draws labelled horizontal bars, scaled so the largest value fills `width` characters.

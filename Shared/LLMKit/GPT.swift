@@ -132,12 +132,31 @@ public final class GPTAttention: Module {
     }
 }
 
-/// One pre-norm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
+/// Where a residual block normalises: before its sub-layer, x + f(LN(x)) (GPT-2 and later), or
+/// after the addition, LN(x + f(x)) (the 2017 Transformer, BERT, Marian). Chapter 8 compares them.
+///
+///     NormPlacement.pre.apply(x, norm: ln, sublayer: mlp)    // x + mlp(ln(x))
+public enum NormPlacement: String, Sendable {
+    case pre, post
+
+    /// One residual step around `sublayer` with `norm` placed as `self` says.  (…, d) → (…, d)
+    public func apply(_ x: Tensor, norm: (Tensor) -> Tensor, sublayer: (Tensor) -> Tensor) -> Tensor {
+        switch self {
+        case .pre: return x + sublayer(norm(x))      // x + f(LN(x))
+        case .post: return norm(x + sublayer(x))     // LN(x + f(x))
+        }
+    }
+}
+
+/// One transformer block, pre-norm as GPT-2's: x + attn(ln_1(x)), then x + mlp(ln_2(x)). Built
+/// with `placement: .post` it normalises after each addition instead (chapter 10's `--post-norm`).
 public final class TransformerBlock: Module {
     public let ln1: LayerNorm, attn: GPTAttention, ln2: LayerNorm, mlp: FeedForward
     public let residualDropout: Dropout
+    public let placement: NormPlacement
 
-    public init(_ config: GPTConfig, generator: TorchGenerator = .global) {
+    public init(_ config: GPTConfig, placement: NormPlacement = .pre, generator: TorchGenerator = .global) {
+        self.placement = placement
         attn = GPTAttention(config, generator: generator)
         mlp = FeedForward(config, generator: generator)
         ln1 = LayerNorm(config.embeddingDim, eps: config.layerNormEps)
@@ -153,8 +172,12 @@ public final class TransformerBlock: Module {
 
     /// (B, T, d) → (B, T, d)
     public func callAsFunction(_ x: Tensor, cache: KVCache.Layer? = nil) -> Tensor {
-        let h = x + residualDropout(attn(ln1(x), cache: cache))     // (B, T, d)
-        return h + residualDropout(mlp(ln2(h)))                      // (B, T, d)
+        if placement == .pre {
+            let h = x + residualDropout(attn(ln1(x), cache: cache))     // (B, T, d)
+            return h + residualDropout(mlp(ln2(h)))                      // (B, T, d)
+        }
+        let h = ln1(x + residualDropout(attn(x, cache: cache)))         // (B, T, d)
+        return ln2(h + residualDropout(mlp(h)))                          // (B, T, d)
     }
 }
 

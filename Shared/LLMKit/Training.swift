@@ -32,7 +32,9 @@ public struct TrainingSettings: Codable, Equatable {
     public var gradientClip: Float?
     /// Evaluate every this many steps (and after the last).
     public var evalEvery: Int
-    /// Batches of each split averaged per evaluation (nil: all of them).
+    /// How many batches' worth of windows of each split an evaluation reads, drawn at random
+    /// from the whole split (`Trainer.evaluationWindows`); nil, or more than the split holds:
+    /// every window of it.
     public var evalBatches: Int?
     /// Seeds the model's initialisation, dropout and the order of the batches.
     public var seed: UInt64
@@ -178,21 +180,50 @@ public final class Trainer {
         return logits.reshape([-1, model.config.vocabSize]).crossEntropy(targets: batch.targets)   // ()
     }
 
-    /// The mean loss over the first `batches` batches (all when nil) of a dataset, in order,
-    /// with dropout off (the book's `calc_loss_loader`).
-    public func meanLoss(_ data: SlidingWindowDataset, batches: Int? = nil) -> Float {
-        let used = data.batches(batchSize: settings.batchSize, dropLast: false, limit: batches)
+    /// The mean loss over `windows` of a dataset (every window when nil), with dropout off:
+    /// the mean over all their target tokens, so a last, smaller batch weighs what its windows
+    /// weigh (the book's `calc_loss_loader` averages batch means instead; the two agree when
+    /// every batch is full).
+    ///
+    ///     trainer.meanLoss(trainer.validationData)    // the whole validation split
+    public func meanLoss(_ data: SlidingWindowDataset, windows: [Int]? = nil) -> Float {
+        let chosen = windows ?? Array(0..<data.count)
+        precondition(!chosen.isEmpty, "meanLoss: no window to evaluate")
         let total = model.evaluating {
-            used.reduce(0.0) { sum, batch in sum + Double(loss(batch).item) }
+            stride(from: 0, to: chosen.count, by: settings.batchSize).reduce(0.0) { sum, start in
+                let part = chosen[start..<min(start + settings.batchSize, chosen.count)]
+                return sum + Double(loss(data.batch(part)).item) * Double(part.count)           // a batch's mean × its windows
+            }
         }
-        return Float(total / Double(used.count))
+        return Float(total / Double(chosen.count))
     }
 
-    /// Evaluates both splits (`evalBatches` batches each) and records the result.
+    /// The windows of a split an evaluation after `step` reads: every window when `evalBatches`
+    /// is nil or covers the split; otherwise `evalBatches × batchSize` of them, drawn uniformly
+    /// without replacement from the *whole* split by a generator seeded with the run's seed, the
+    /// step and the split. The mean over them is an unbiased estimate of the whole split's loss
+    /// — a different sample at every evaluation, as nanoGPT's random batches, and the same one
+    /// again when a run is resumed. (Reading the first batches every time, as the book's
+    /// `calc_loss_loader` does for an unshuffled loader, measures only the start of the split.)
+    ///
+    ///     trainer.evaluationWindows(trainer.validationData, split: .validation, step: 1000)
+    public func evaluationWindows(_ data: SlidingWindowDataset, split: Split, step: Int) -> [Int] {
+        let wanted = (settings.evalBatches ?? Int.max / max(1, settings.batchSize)) * settings.batchSize
+        if wanted >= data.count { return Array(0..<data.count) }
+        let seed = settings.seed &* 1_000_003 &+ UInt64(step) &* 2 &+ (split == .validation ? 1 : 0)
+        return Array(TorchGenerator(seed: seed).permutation(data.count).prefix(wanted))
+    }
+
+    /// The two parts of the text.
+    public enum Split: Sendable { case train, validation }
+
+    /// Evaluates both splits (`evaluationWindows` of each) and records the result.
     @discardableResult
     public func evaluate() -> Evaluation {
-        let evaluation = Evaluation(step: step, trainLoss: meanLoss(trainData, batches: settings.evalBatches),
-                                    validationLoss: meanLoss(validationData, batches: settings.evalBatches))
+        let evaluation = Evaluation(step: step,
+                                    trainLoss: meanLoss(trainData, windows: evaluationWindows(trainData, split: .train, step: step)),
+                                    validationLoss: meanLoss(validationData,
+                                                             windows: evaluationWindows(validationData, split: .validation, step: step)))
         evaluations.append(evaluation)
         return evaluation
     }

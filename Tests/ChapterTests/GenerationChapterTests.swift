@@ -15,6 +15,60 @@ final class FindingTheNextWordChapterTests: XCTestCase {
         let bad = try runChapter("Chapter12_FindingTheNextWord", ["--top-p", "1.5"])
         XCTAssertEqual(bad.status, 2)
     }
+
+    /// 12.5 against an independent Python run of the same bigram model, greedy decoding and
+    /// beam search (Tests/Fixtures/beam-search/make_beam_search.py): every text and total
+    /// log-probability, including "I saw", where 3 beams end below greedy and below 2 beams.
+    func testBeamSearchAgainstIndependentRun() throws {
+        let out = try runChapter("Chapter12_FindingTheNextWord").stdout
+        let url = packageRoot.appendingPathComponent("Tests/Fixtures/beam-search/beam_search.json")
+        let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: [String: [String: Any]]])
+        let lines = out.components(separatedBy: "\n")
+        for prompt in ["I had", "I saw"] {
+            var row = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("\"\(prompt)\"  greedy") }, prompt)
+            for method in ["greedy", "2 beams", "3 beams", "5 beams", "10 beams"] {
+                let expected = try XCTUnwrap(reference[prompt]?[method])
+                let text = try XCTUnwrap(expected["text"] as? String), score = try XCTUnwrap(expected["log_probability"] as? Double)
+                let line = lines[row]
+                XCTAssertTrue(line.contains("  \(method)  "), "\(prompt): expected \(method) at: \(line)")
+                XCTAssertTrue(line.contains(quotedLikeTheCourse(text)), "\(prompt) \(method): \(line)")
+                XCTAssertEqual(try XCTUnwrap(Double(line.split(separator: " ").last!)), score, accuracy: 2e-4, "\(prompt) \(method)")
+                row += 1
+            }
+        }
+        let saw = try XCTUnwrap(reference["I saw"])
+        XCTAssertLessThan(saw["3 beams"]!["log_probability"] as! Double, saw["greedy"]!["log_probability"] as! Double)
+    }
+
+    /// 12.3's tail: the six unlikely words' probability at T = 1, from the book's logits here.
+    func testTailProbabilityOfTheToyLogits() throws {
+        let out = try runChapter("Chapter12_FindingTheNextWord").stdout.replacingOccurrences(of: "\n", with: " ")
+        let logits = [4.51, 0.89, -1.90, 6.75, 1.63, -1.62, -1.89, 6.28, 1.79]
+        let total = logits.map { exp($0) }.reduce(0, +)
+        let tail = [1, 2, 4, 5, 6, 8].map { exp(logits[$0]) / total }.reduce(0, +)
+        XCTAssertTrue(out.contains("probability \(String(format: "%.4f", tail)) — about one draw in \(Int((1 / tail).rounded()))"), out)
+        XCTAssertTrue(out.contains("\"pizza\" alone \(String(format: "%.4f", exp(logits[6]) / total))"))
+    }
+
+    /// `--temperatures` replaces 12.2's list; bad lists are refused.
+    func testTemperaturesFlag() throws {
+        let run = try runChapter("Chapter12_FindingTheNextWord", ["--temperatures", "2,3", "--draws", "100"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let section = run.stdout.components(separatedBy: "12.3 ")[0]
+        XCTAssertEqual(section.components(separatedBy: "\n").filter { $0.hasPrefix("temperature ") && $0.hasSuffix(":") },
+                       ["temperature 2.0:", "temperature 3.0:"])
+        for bad in ["0", "1,x", ""] {
+            let refused = try runChapter("Chapter12_FindingTheNextWord", ["--temperatures", bad])
+            XCTAssertEqual(refused.status, 2, bad)
+            XCTAssertTrue(refused.stderr.contains("--temperatures"), refused.stderr)
+        }
+    }
+
+    /// Text in double quotes as the course's `quoted` prints it (\n and \" escaped).
+    private func quotedLikeTheCourse(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
 }
 
 final class AutoregressiveLoopChapterTests: XCTestCase {
@@ -29,6 +83,21 @@ final class AutoregressiveLoopChapterTests: XCTestCase {
         XCTAssertTrue(out.contains("cached and uncached generation give the same 120 tokens: true"))
         XCTAssertTrue(out.contains("73,728 bytes per token"))
         XCTAssertTrue(out.contains("2 × 4 × 128 × 4 = 4,096"), "the shipped model's cache per token")
+    }
+
+    /// What 13.1's diagram says happens when the context (128 for the shipped model) is full:
+    /// after a 120-token prompt the cached loop stops after 9 tokens (the 9th is read from a full
+    /// cache of 128 and never fed back), the uncached one crops and makes all 20.
+    func testCachedLoopStopsAtTheContextUncachedCrops() throws {
+        let prompt = (0..<120).map { String(1 + $0 % 60) }.joined(separator: ",")
+        var counts: [Int] = []
+        for extra in [[], ["--no-cache"]] {
+            let run = try runChapter(chapter, ["generate", "data/shakespeare-char", "--prompt-ids", prompt, "--max-new-tokens", "20", "--json"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+            counts.append((object["ids"] as! [Int]).count)
+        }
+        XCTAssertEqual(counts, [128 - 120 + 1, 20])
     }
 
     /// `generate --json` on the fixture models equals Hugging Face's greedy generation.

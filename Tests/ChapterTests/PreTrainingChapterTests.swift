@@ -84,6 +84,47 @@ final class PreTrainingChapterTests: XCTestCase {
         XCTAssertTrue(ids.allSatisfy { $0 >= 0 && $0 < 300 })
     }
 
+    /// The loss by hand (sections 4 and 6): the mean of −log p computed in Double equals the
+    /// fused crossEntropy to the printed digit, before and after training; every printed −log p
+    /// is −log of its printed p; perplexity is e^loss; ln V is ln 50257. The learning-rate table
+    /// follows the formulas, computed here: linear warm-up over 4 steps, then the half cosine
+    /// from 1e-3 down to 1e-4 at step 12.
+    func testLossByHandAndTheLearningRates() throws {
+        let run = try runChapter(chapter, tiny + ["--steps", "12", "--warmup", "4", "--no-save", "--out", scratch("byhand")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = run.stdout.components(separatedBy: "\n")
+        let byHand = lines.filter { $0.hasPrefix("mean of −log p over all 64 targets (2 × 32), by hand: ") }
+        let fused = lines.filter { $0.hasPrefix("crossEntropy on the same logits (TensorKit, fused): ") }
+        XCTAssertEqual(byHand.count, 2, "before and after training")
+        XCTAssertEqual(byHand.map { $0.split(separator: " ").last! }, fused.map { $0.split(separator: " ").last! })
+        let losses = byHand.map { Double($0.split(separator: " ").last!)! }
+        XCTAssertLessThan(losses[1], losses[0], "training lowered it")
+        for (loss, line) in zip(losses, lines.filter { $0.hasPrefix("perplexity e^loss: ") }) {
+            let perplexity = Double(line.dropFirst("perplexity e^loss: ".count).prefix { $0 != ";" })!
+            XCTAssertEqual(perplexity, exp(loss), accuracy: exp(loss) * 1e-5 + 0.05, line)   // the loss is printed to 5 decimals
+            XCTAssertTrue(line.contains("ln 50257 = \(String(format: "%.5f", log(50257.0))), perplexity 50,257"), line)
+        }
+        var rows = 0
+        for line in lines where line.range(of: #"^ +[01] +[0-3]  …"#, options: .regularExpression) != nil {
+            let cells = line.split(separator: " ")
+            let (p, nll) = (Double(cells[cells.count - 2])!, Double(cells[cells.count - 1])!)
+            XCTAssertEqual(nll, -log(p), accuracy: 2e-3 * nll, line)
+            rows += 1
+        }
+        XCTAssertEqual(rows, 2 * 2 * 4, "4 positions of 2 windows, before and after")
+        let (peak, floor, warmup, steps) = (1e-3, 1e-4, 4, 12)
+        var rates = 0
+        for line in lines where line.range(of: #"^ +\d+ +0\.\d{6}  "#, options: .regularExpression) != nil {
+            let cells = line.split(separator: " ")
+            let step = Int(cells[0])! - 1
+            let expected = step < warmup ? peak * Double(step + 1) / Double(warmup)
+                : floor + 0.5 * (1 + cos(Double.pi * Double(step - warmup) / Double(steps - 1 - warmup))) * (peak - floor)
+            XCTAssertEqual(Double(cells[1])!, expected, accuracy: 5e-7, line)
+            rates += 1
+        }
+        XCTAssertEqual(rates, 4 + 2 + 2, "warm-up, two more, the middle and the last step")
+    }
+
     /// Fine-tuning: a new run starting from a checkpoint's weights and tokenizer.
     func testInitFromACheckpointFineTunes() throws {
         let base = scratch("base"), tuned = scratch("tuned")

@@ -16,9 +16,24 @@ final class TokenizationChapterTests: XCTestCase {
                      "[1131, 5, 355, 1126, 628, 975, 10, 1130, 55, 988, 956, 984, 722, 988, 1131, 7]",
                      "[15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 286, 617, 34680, 27271, 13]",
                      "[33901, 86, 343, 86, 220, 959]", "→ 5,145 GPT-2 tokens", "window 0: input [40, 367, 2885, 1464]  target [367, 2885, 1464, 1807]",
-                     "tensor([[ 0.3374, -0.1778, -0.1690],", "input embeddings (sum)    [8, 4, 256]", "uses\n65 distinct ones"] {
+                     "tensor([[ 0.3374, -0.1778, -0.1690],", "input embeddings (sum)    [8, 4, 256]", "uses\n65 distinct ones",
+                     "= ids [369, 270], as encode gives: [369, 270]"] {
             XCTAssertTrue(out.contains(line), "missing: \(line)")
         }
+    }
+
+    /// WordPiece and unigram fail on characters they never saw: the pieces printed for the
+    /// emoji/CJK sentence are those of Hugging Face `tokenizers` (BertWordPieceTokenizer on
+    /// data/wordpiece-vocab.txt, lower case, accents stripped) and of `sentencepiece` on
+    /// data/sentencepiece-unigram.model (unknown ids shown as <unk>), computed once by hand.
+    func testUnknownPiecesMatchTheLibraries() throws {
+        let out = try runChapter(chapter).stdout
+        let wordPiece = "[CLS] un ##ic ##od ##e , em ##o ##j ##i [UNK] and [UNK] [UNK] [UNK] [UNK] never un ##k ##no ##wn . [SEP]"
+        XCTAssertTrue(out.contains("  WordPiece: \(wordPiece)\n"), "WordPiece line differs")
+        let unigram = out.split(separator: "\n").first { $0.hasPrefix("  unigram:   ") }.map { $0.dropFirst(13).split(separator: " ") }
+        let library = ["▁", "<unk>", "n", "<unk>", "c", "<unk>", "d", "<unk>", ",", "▁", "e", "mo", "j", "i", "▁", "<unk>", "▁and", "▁",
+                       "<unk>", "▁", "<unk>", "▁never", "▁un", "k", "n", "ow", "n", "."]
+        XCTAssertEqual(unigram?.map { $0.hasPrefix("<unk>(") ? "<unk>" : String($0) }, library)
     }
 
     /// `encode KIND … FILE.jsonl` prints one JSON array per line, equal to the reference ids.

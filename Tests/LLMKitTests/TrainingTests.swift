@@ -64,6 +64,41 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(trainer.meanLoss(trainer.trainData), Foundation.log(vocabulary), accuracy: 0.05)
     }
 
+    /// An evaluation reads a seeded random sample spread over the whole split — not its first
+    /// batches — the same sample for the same step (so a resumed run evaluates alike), another
+    /// at the next evaluation; over many evaluations every window is read, each about equally
+    /// often. A split smaller than the sample is read whole.
+    func testEvaluationSamplesTheWholeSplit() {
+        let (trainer, _, _) = makeTrainer(steps: 1)
+        let data = trainer.trainData
+        XCTAssertEqual(data.count, 46)
+        let atThree = trainer.evaluationWindows(data, split: .train, step: 3)
+        XCTAssertEqual(atThree.count, 2 * 4, "evalBatches × batchSize windows")
+        XCTAssertEqual(Set(atThree).count, atThree.count, "without replacement")
+        XCTAssertTrue(atThree.allSatisfy { (0..<data.count).contains($0) })
+        XCTAssertEqual(trainer.evaluationWindows(data, split: .train, step: 3), atThree)
+        XCTAssertNotEqual(trainer.evaluationWindows(data, split: .train, step: 6), atThree)
+        XCTAssertNotEqual(trainer.evaluationWindows(data, split: .validation, step: 3), atThree)
+        var reads = [Int](repeating: 0, count: data.count)
+        for step in 1...2000 { for w in trainer.evaluationWindows(data, split: .train, step: step) { reads[w] += 1 } }
+        let expected = 2000.0 * 8 / 46                                       // 347.8 reads per window
+        XCTAssertTrue(reads.allSatisfy { abs(Double($0) - expected) < 0.25 * expected }, "\(reads)")
+        XCTAssertEqual(trainer.evaluationWindows(trainer.validationData, split: .validation, step: 3),
+                       Array(0..<trainer.validationData.count), "a split smaller than the sample is read whole")
+    }
+
+    /// `meanLoss` is the mean over windows (and so over tokens): a last, smaller batch weighs
+    /// what its windows weigh. Checked against each window's own loss, averaged here.
+    func testMeanLossWeighsEveryWindowAlike() {
+        let (trainer, _, _) = makeTrainer(steps: 1)
+        let windows = [0, 5, 9, 13, 21]                                       // one batch of 4, one of 1
+        let single = windows.map { Double(trainer.meanLoss(trainer.trainData, windows: [$0])) }
+        XCTAssertEqual(Double(trainer.meanLoss(trainer.trainData, windows: windows)), single.reduce(0, +) / 5, accuracy: 1e-5)
+        let batchMeans = (Double(trainer.meanLoss(trainer.trainData, windows: Array(windows.prefix(4)))) + single[4]) / 2
+        XCTAssertNotEqual(Double(trainer.meanLoss(trainer.trainData, windows: windows)), batchMeans, accuracy: 1e-4,
+                          "not the mean of batch means")
+    }
+
     func testLossFallsWhenOverfittingATinyText() {
         let (trainer, _, _) = makeTrainer(steps: 150, dropout: 0)
         let before = trainer.meanLoss(trainer.trainData)

@@ -36,6 +36,28 @@ final class BPETests: XCTestCase {
         }
     }
 
+    /// The step-by-step encoding (BytePairTrace.swift: rescan every pair, merge the earliest
+    /// learned) gives the fast encoder's ids for every word of The Verdict; its merges come in
+    /// strictly increasing rank; every step keeps the word's bytes. And the doc's example.
+    func testTracedEncodingEqualsTheFastEncoder() {
+        let bpe = Self.verdictBPE
+        var text = Self.verdict
+        var pieces: [String] = []
+        text.withUTF8 { utf8 in gpt2PreTokenize(utf8) { pieces.append(String(decoding: utf8[$0], as: UTF8.self)) } }
+        XCTAssertGreaterThan(pieces.count, 4000)
+        for piece in Set(pieces).sorted() {
+            let (bytes, steps) = bpe.traceEncoding(piece)
+            XCTAssertEqual(bytes, Array(piece.utf8).map(Int.init))
+            XCTAssertEqual(steps.last?.tokens ?? bytes, bpe.encode(piece), piece)
+            XCTAssertEqual(steps.map(\.rank), steps.map(\.rank).sorted(), piece)
+            XCTAssertEqual(Set(steps.map(\.rank)).count, steps.count, piece)
+            for step in steps { XCTAssertEqual(bpe.decodeBytes(step.tokens), bytes.map(UInt8.init), piece) }
+        }
+        let small = BytePairTokenizer.train("low lower lowest", vocabularySize: 260)
+        XCTAssertEqual(small.traceEncoding(" low").steps.map(\.rank), [0, 1, 2])
+        XCTAssertEqual(small.traceEncoding(" low").steps.last?.tokens, [258])
+    }
+
     func testTiesGoToTheSmallestPair() {
         // pre-tokens "cdab" and " cdab": (c, d), (d, a) and (a, b) each occur twice; (a, b) = (97, 98) is smallest
         for train in [BytePairTokenizer.train, BytePairTokenizer.trainNaive] {
