@@ -359,6 +359,7 @@ func padID(_ tokenizer: CheckpointTokenizer) -> Int {
     case .gpt2: return 50256
     case .char(let t): return t.endOfTextID ?? 0
     case .bpe: return 0
+    case .pretrained(let p): return p.eosIDs.first ?? 0
     }
 }
 

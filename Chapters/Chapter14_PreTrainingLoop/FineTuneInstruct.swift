@@ -123,6 +123,8 @@ final class InstructionRun {
                 tokenizer = .char(grown)
             case .bpe:
                 command.fail("\(base.name): this model's tokenizer (a BPE trained by this chapter) has no end-of-text token to end answers with\nhint: use the shipped data/shakespeare-char or a Hugging Face GPT-2 with --init-from")
+            case .pretrained(let p):
+                command.fail("\(base.name): instruction fine-tuning here reads GPT-2 and this chapter's own checkpoints, not a \(p.kind.rawValue) tokenizer\nhint: use the shipped data/shakespeare-char or a Hugging Face GPT-2 with --init-from")
             }
             let maxLength = maxLengthFlag.value == 0 ? body.config.contextLength : min(maxLengthFlag.value, body.config.contextLength)
             recipe = FineTuneRecipe(task: "instruct", base: base.name, loraRank: command.lora?.rank, loraAlpha: command.lora?.alpha,
@@ -194,7 +196,7 @@ final class InstructionRun {
             let prompt = command.orFail { try tokenizer.encodeChecked(AlpacaFormat.prompt(example)) }
             let room = model.config.contextLength - prompt.count
             guard room > 0 else { return "" }
-            var ids = model.evaluating { generate(model, prompt: prompt, maxNewTokens: min(limit, room), stopAt: eot) }
+            var ids = model.evaluating { generate(model, prompt: prompt, maxNewTokens: min(limit, room), stopAt: Set([eot])) }
             if ids.last == eot { ids.removeLast() }
             return tokenizer.tokenizer.decode(ids).replacingOccurrences(of: "### Response:", with: "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -303,6 +305,7 @@ func endOfText(_ tokenizer: CheckpointTokenizer) -> Int? {
     case .gpt2: return 50256
     case .char(let t): return t.endOfTextID
     case .bpe: return nil
+    case .pretrained(let p): return p.eosIDs.first
     }
 }
 
