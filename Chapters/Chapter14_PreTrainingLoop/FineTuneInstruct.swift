@@ -97,11 +97,14 @@ final class InstructionRun {
             tokenizer = base.tokenizer
             var body = base.model
             switch tokenizer {
-            case .gpt2:
+            case .gpt2, .pretrained:
+                guard let eot = endOfText(tokenizer) else {
+                    command.fail("\(base.name): its tokenizer has no end-of-sequence token to pad batches and end answers with")
+                }
                 say("""
                 The pre-trained model is \(base.name): \(body.config.numLayers) blocks of width \
-                \(body.config.embeddingDim), GPT-2's tokens, a context of \(grouped(body.config.contextLength)). \
-                Its vocabulary ends with <|endoftext|> (id 50256): the token that pads batches and ends each answer.
+                \(body.config.embeddingDim), \(grouped(body.config.vocabSize)) token ids, a context of \(grouped(body.config.contextLength)). \
+                Its end-of-text token (id \(eot)\(eot == 50256 ? ", GPT-2's <|endoftext|>" : "")) pads batches and ends each answer.
                 """)
             case .char(let chars):
                 let allText = examples.map(AlpacaFormat.text).joined()
@@ -194,7 +197,7 @@ final class InstructionRun {
             let prompt = command.orFail { try tokenizer.encodeChecked(AlpacaFormat.prompt(example)) }
             let room = model.config.contextLength - prompt.count
             guard room > 0 else { return "" }
-            var ids = model.evaluating { generate(model, prompt: prompt, maxNewTokens: min(limit, room), stopAt: eot) }
+            var ids = model.evaluating { generate(model, prompt: prompt, maxNewTokens: min(limit, room), stopAt: [eot]) }
             if ids.last == eot { ids.removeLast() }
             return tokenizer.tokenizer.decode(ids).replacingOccurrences(of: "### Response:", with: "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -297,12 +300,14 @@ struct TestResponse: Encodable {
     enum CodingKeys: String, CodingKey { case instruction, input, output, modelResponse = "model_response" }
 }
 
-/// The end-of-text id of a tokenizer: GPT-2's <|endoftext|>, a character model's U+0003.
+/// The end-of-text id of a tokenizer: GPT-2's <|endoftext|>, a character model's U+0003, a
+/// downloaded tokenizer's end-of-sequence token.
 func endOfText(_ tokenizer: CheckpointTokenizer) -> Int? {
     switch tokenizer {
     case .gpt2: return 50256
     case .char(let t): return t.endOfTextID
     case .bpe: return nil
+    case .pretrained(let t): return t.eosIDs.first          // a downloaded model's own tokenizer
     }
 }
 
