@@ -111,17 +111,25 @@ final class InstructionRun {
                 let grown = chars.adding(charactersOf: allText)
                 let longest = examples.map { AlpacaFormat.text($0).unicodeScalars.count }.max()! + 1   // + the end-of-text character
                 let context = max(body.config.contextLength, (longest + 127) / 128 * 128)
-                say("""
-                The pre-trained model is \(base.name), a character model of tiny Shakespeare: \(chars.vocabularySize) \
-                characters and \(body.config.contextLength) positions. The instructions need more of both: \
-                \(grown.vocabularySize - chars.vocabularySize - 1) characters Shakespeare never used (digits, #, \
-                accented letters, …), an end-of-text character to end each answer, and room for the longest \
-                example (\(longest) characters with its end). The model grows: \(grown.vocabularySize - chars.vocabularySize) new token \
-                rows start at the mean of the old ones, and positions \(body.config.contextLength)–\(context - 1) \
-                repeat the learned \(body.config.contextLength) (Longformer's trick). Fine-tuning must teach all of \
-                them, so expect little from a short run: this shows the mechanics, and a downloaded GPT-2 \
-                (--init-from) the real thing.
-                """)
+                if grown.vocabularySize == chars.vocabularySize && context == body.config.contextLength {
+                    say("""
+                    The pre-trained model is \(base.name), a character model that already knows every character \
+                    of the data and its end-of-text character, with \(body.config.contextLength) positions: room for \
+                    the longest example (\(longest) characters with its end).
+                    """)
+                } else {
+                    say("""
+                    The pre-trained model is \(base.name), a character model: \(chars.vocabularySize) \
+                    characters and \(body.config.contextLength) positions. The instructions need more of both: \
+                    \(grown.vocabularySize - chars.vocabularySize - 1) characters its text never used (digits, #, \
+                    accented letters, …), an end-of-text character to end each answer, and room for the longest \
+                    example (\(longest) characters with its end). The model grows: \(grown.vocabularySize - chars.vocabularySize) new token \
+                    rows start at the mean of the old ones, and positions \(body.config.contextLength)–\(context - 1) \
+                    repeat the learned \(body.config.contextLength) (Longformer's trick). Fine-tuning must teach all of \
+                    them, so expect little from a short run: this shows the mechanics, and a downloaded GPT-2 \
+                    (--init-from) the real thing.
+                    """)
+                }
                 body = withNoGrad { body.extended(vocabSize: grown.vocabularySize, contextLength: context, generator: generator) }
                 tokenizer = .char(grown)
             case .bpe:
