@@ -180,7 +180,7 @@ final class ClassificationRun {
         let batch = PaddedBatch(sample.map(\.ids), padID: pad)
         say("""
         Passages have different lengths. A batch pads each one after its text with the pad id \
-        (\(pad)\(tokenizer.kind == "gpt2" ? ", <|endoftext|>" : tokenizer.kind == "char" ? ", the character \(quoted(tokenizer.tokenizer.decode([pad])))" : "")) \
+        (\(pad)\(endOfText(tokenizer) == pad ? ", the end-of-text token" : tokenizer.kind == "char" ? ", the character \(quoted(tokenizer.tokenizer.decode([pad])))" : "")) \
         up to the longest: this batch of \(sample.count) has lengths \(batch.lengths.map(String.init).joined(separator: ", ")) \
         and shape \(describeShape(batch.shape)). The class is read at each passage's last real \
         token — the only one whose attention has seen the whole passage. Causal attention never \
@@ -352,15 +352,10 @@ final class ClassificationRun {
 
 // MARK: - Helpers
 
-/// The id batches are padded with: <|endoftext|> for GPT-2's tokens; for a character model its
-/// end-of-text character if it has one, else id 0 (any id works: no real token sees it).
+/// The id batches are padded with: the end-of-text token when the tokenizer has one
+/// (<|endoftext|> for GPT-2), else id 0 (any id works: no real token sees it).
 func padID(_ tokenizer: CheckpointTokenizer) -> Int {
-    switch tokenizer {
-    case .gpt2: return 50256
-    case .char(let t): return t.endOfTextID ?? 0
-    case .bpe: return 0
-    case .pretrained(let p): return p.eosIDs.first ?? 0
-    }
+    endOfText(tokenizer) ?? 0
 }
 
 /// Token ids of each labelled text, cut to the context length.

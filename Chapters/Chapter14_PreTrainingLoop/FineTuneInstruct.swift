@@ -97,34 +97,43 @@ final class InstructionRun {
             tokenizer = base.tokenizer
             var body = base.model
             switch tokenizer {
-            case .gpt2:
+            case .gpt2, .pretrained:
+                guard let eot = endOfText(tokenizer) else {
+                    command.fail("\(base.name): its tokenizer has no end-of-sequence token to pad batches and end answers with")
+                }
                 say("""
                 The pre-trained model is \(base.name): \(body.config.numLayers) blocks of width \
-                \(body.config.embeddingDim), GPT-2's tokens, a context of \(grouped(body.config.contextLength)). \
-                Its vocabulary ends with <|endoftext|> (id 50256): the token that pads batches and ends each answer.
+                \(body.config.embeddingDim), \(grouped(body.config.vocabSize)) token ids, a context of \(grouped(body.config.contextLength)). \
+                Its end-of-text token (id \(eot)\(eot == 50256 ? ", GPT-2's <|endoftext|>" : "")) pads batches and ends each answer.
                 """)
             case .char(let chars):
                 let allText = examples.map(AlpacaFormat.text).joined()
                 let grown = chars.adding(charactersOf: allText)
                 let longest = examples.map { AlpacaFormat.text($0).unicodeScalars.count }.max()! + 1   // + the end-of-text character
                 let context = max(body.config.contextLength, (longest + 127) / 128 * 128)
-                say("""
-                The pre-trained model is \(base.name), a character model of tiny Shakespeare: \(chars.vocabularySize) \
-                characters and \(body.config.contextLength) positions. The instructions need more of both: \
-                \(grown.vocabularySize - chars.vocabularySize - 1) characters Shakespeare never used (digits, #, \
-                accented letters, …), an end-of-text character to end each answer, and room for the longest \
-                example (\(longest) characters with its end). The model grows: \(grown.vocabularySize - chars.vocabularySize) new token \
-                rows start at the mean of the old ones, and positions \(body.config.contextLength)–\(context - 1) \
-                repeat the learned \(body.config.contextLength) (Longformer's trick). Fine-tuning must teach all of \
-                them, so expect little from a short run: this shows the mechanics, and a downloaded GPT-2 \
-                (--init-from) the real thing.
-                """)
+                if grown.vocabularySize == chars.vocabularySize && context == body.config.contextLength {
+                    say("""
+                    The pre-trained model is \(base.name), a character model that already knows every character \
+                    of the data and its end-of-text character, with \(body.config.contextLength) positions: room for \
+                    the longest example (\(longest) characters with its end).
+                    """)
+                } else {
+                    say("""
+                    The pre-trained model is \(base.name), a character model: \(chars.vocabularySize) \
+                    characters and \(body.config.contextLength) positions. The instructions need more of both: \
+                    \(grown.vocabularySize - chars.vocabularySize - 1) characters its text never used (digits, #, \
+                    accented letters, …), an end-of-text character to end each answer, and room for the longest \
+                    example (\(longest) characters with its end). The model grows: \(grown.vocabularySize - chars.vocabularySize) new token \
+                    rows start at the mean of the old ones, and positions \(body.config.contextLength)–\(context - 1) \
+                    repeat the learned \(body.config.contextLength) (Longformer's trick). Fine-tuning must teach all of \
+                    them, so expect little from a short run: this shows the mechanics, and a downloaded GPT-2 \
+                    (--init-from) the real thing.
+                    """)
+                }
                 body = withNoGrad { body.extended(vocabSize: grown.vocabularySize, contextLength: context, generator: generator) }
                 tokenizer = .char(grown)
             case .bpe:
                 command.fail("\(base.name): this model's tokenizer (a BPE trained by this chapter) has no end-of-text token to end answers with\nhint: use the shipped data/shakespeare-char or a Hugging Face GPT-2 with --init-from")
-            case .pretrained(let p):
-                command.fail("\(base.name): instruction fine-tuning here reads GPT-2 and this chapter's own checkpoints, not a \(p.kind.rawValue) tokenizer\nhint: use the shipped data/shakespeare-char or a Hugging Face GPT-2 with --init-from")
             }
             let maxLength = maxLengthFlag.value == 0 ? body.config.contextLength : min(maxLengthFlag.value, body.config.contextLength)
             recipe = FineTuneRecipe(task: "instruct", base: base.name, loraRank: command.lora?.rank, loraAlpha: command.lora?.alpha,
@@ -196,7 +205,7 @@ final class InstructionRun {
             let prompt = command.orFail { try tokenizer.encodeChecked(AlpacaFormat.prompt(example)) }
             let room = model.config.contextLength - prompt.count
             guard room > 0 else { return "" }
-            var ids = model.evaluating { generate(model, prompt: prompt, maxNewTokens: min(limit, room), stopAt: Set([eot])) }
+            var ids = model.evaluating { generate(model, prompt: prompt, maxNewTokens: min(limit, room), stopAt: [eot]) }
             if ids.last == eot { ids.removeLast() }
             return tokenizer.tokenizer.decode(ids).replacingOccurrences(of: "### Response:", with: "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -299,13 +308,14 @@ struct TestResponse: Encodable {
     enum CodingKeys: String, CodingKey { case instruction, input, output, modelResponse = "model_response" }
 }
 
-/// The end-of-text id of a tokenizer: GPT-2's <|endoftext|>, a character model's U+0003.
+/// The end-of-text id of a tokenizer: GPT-2's <|endoftext|>, a character model's U+0003, a
+/// downloaded tokenizer's end-of-sequence token.
 func endOfText(_ tokenizer: CheckpointTokenizer) -> Int? {
     switch tokenizer {
     case .gpt2: return 50256
     case .char(let t): return t.endOfTextID
     case .bpe: return nil
-    case .pretrained(let p): return p.eosIDs.first
+    case .pretrained(let t): return t.eosIDs.first          // a downloaded model's own tokenizer
     }
 }
 

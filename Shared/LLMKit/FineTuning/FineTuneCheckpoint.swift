@@ -56,7 +56,7 @@ extension FineTuner {
         try writeFileAtomically(try encoder.encode(state), to: partial.appendingPathComponent("training.json"))
         var config = try prepared.body.huggingFaceConfig()
         config["course_finetune"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(recipe))
-        if recipe.isClassifier { config["architectures"] = ["GPTClassifier (this course's: GPT-2 body, out_head with bias)"] }
+        if recipe.isClassifier { config["architectures"] = ["GPTClassifier"] }   // the course's: a GPT-2 body and out_head (with bias)
         try writeFileAtomically(try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]),
                                 to: partial.appendingPathComponent("config.json"))
         var weights = prepared.body.huggingFaceWeights().filter { !$0.key.contains(".lora.") }

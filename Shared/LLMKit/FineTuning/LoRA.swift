@@ -75,6 +75,7 @@ public final class LoRALinear: Module, LinearAdapter {
         let merged = withNoGrad { base.weight.detach() + weightDelta() }            // (out, in)
         let frozen = !base.weight.requiresGrad
         try! base.load(["weight": merged], strict: false)                          // same shape: cannot fail
+        base.pack(nil)                                                             // no stale packed copy of the old weight
         base.weight.requiresGrad = !frozen
         base.detachAdapter()
     }
